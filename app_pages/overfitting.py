@@ -1,0 +1,76 @@
+"""Overfitting page: training accuracy against test accuracy, from the seed network's training report."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from digitlab.config import DEFAULT_NETWORK, report_path
+from digitlab.inference import ModelError, read_report
+from digitlab.metrics import accuracy_gap_points, history_table
+
+TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
+
+
+@st.cache_data
+def cached_report(name: str) -> dict:
+    return read_report(report_path(name))
+
+
+def curves(history: pd.DataFrame, measure: str, title: str) -> alt.Chart:
+    return alt.Chart(history[history["measure"] == measure], title=title).mark_line(point=True).encode(
+        x=alt.X("epoch:O", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=measure,
+                axis=alt.Axis(format="%" if measure == "accuracy" else ".2f")),
+        color=alt.Color("set:N", scale=alt.Scale(domain=["training", "test"], range=[TRAIN_COLOUR, TEST_COLOUR]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        strokeDash=alt.StrokeDash("set:N", legend=None),
+        tooltip=["set", "epoch", alt.Tooltip("value:Q", format=".4f")],
+    ).properties(height=300)
+
+
+st.title("Overfitting: why the test score is lower")
+
+try:
+    report = cached_report(DEFAULT_NETWORK)
+except ModelError as error:
+    st.error(str(error))
+    st.stop()
+
+recipe = report["recipe"]
+st.caption(f"The seed network ({' → '.join(recipe['layers'])}), trained {recipe['epochs']} epochs on "
+           f"{recipe['training_images']:,} MNIST images and tested on {recipe['test_images']:,} it never saw.")
+
+train_column, test_column, gap_column = st.columns(3)
+train_column.metric("Training accuracy", f"{report['train_accuracy']:.1%}", help="On the 60 000 images it learnt from.")
+test_column.metric("Test accuracy", f"{report['test_accuracy']:.1%}", help="On 10 000 new images.")
+gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Training minus test accuracy.")
+
+history = history_table(report)
+accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
+accuracy_tab.altair_chart(curves(history, "accuracy", "Accuracy after each epoch"), width="stretch")
+loss_tab.altair_chart(curves(history, "loss", "Loss after each epoch (lower is better)"), width="stretch")
+st.caption("Both measured on the whole training set and the whole test set at the end of each epoch.")
+
+st.subheader("What this shows")
+st.markdown(f"""
+**Overfitting** is when a model does better on the examples it learnt from than on new ones.
+Here the network gets **{report['train_accuracy']:.1%}** of its training images right but
+**{report['test_accuracy']:.1%}** of the test images: a gap of {accuracy_gap_points(report):.1f} points.
+
+**Why is the test score lower?** Training adjusts the network's {report['parameters']:,} weights to fit
+the training images as closely as it can. Part of what it learns is general (what makes a 7 a 7), and part
+is particular to those 60 000 images: their quirks, even their mistakes. The particular part does not help on
+new handwriting, so the test score is the honest one: it is what to expect on digits the network has never
+seen — like yours.
+
+**Watch the curves.** Each epoch is one pass over the training images. The training curve keeps climbing;
+the test curve climbs more slowly and flattens. Train long enough and the test curve stops improving or even
+falls while the training curve still rises: the network memorises instead of learning.
+
+**What narrows the gap:**
+- **more training data**, so there are fewer quirks to memorise and more of the general shape;
+- **stopping earlier**, when the test score stops improving;
+- **a smaller network**, with fewer weights to memorise with;
+- **regularisation** such as *dropout* (randomly silencing units while training) or weight penalties;
+- **data augmentation**: slightly shifted, rotated or thickened copies of the training images.
+""")

@@ -1,0 +1,89 @@
+"""python -m digitlab: read digits in image files, or measure the pipeline on real pen-drawn digits."""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from digitlab.config import DEFAULT_BRUSH, DEFAULT_NETWORK, IMAGE_SIZE, model_path
+from digitlab.data import DataError
+from digitlab.evaluate import Rendering
+from digitlab.images import ImageError, open_image
+from digitlab.inference import ModelError, load_network
+from digitlab.preprocess import to_mnist
+
+
+def predict(args) -> int:
+    """One JSON line per readable image, in the order given; one error line on stderr per unreadable one."""
+    network = load_network(args.model)
+    inputs, readable, failed = [], [], 0
+    for name in args.images:
+        try:
+            x = to_mnist(open_image(name))
+        except ImageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        readable.append((name, x))
+        inputs.append(x if x is not None else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32))
+    probabilities = network.probabilities(np.stack(inputs)) if inputs else []
+    for (name, x), p in zip(readable, probabilities):
+        blank = x is None
+        print(json.dumps({"file": name, "digit": None if blank else int(p.argmax()),
+                          "probabilities": [0.0] * len(p) if blank else [round(float(v), 6) for v in p]}))
+    return 1 if failed else 0
+
+
+def evaluate_pen(args) -> int:
+    from digitlab.evaluate import evaluate
+    from digitlab.pen import load_pen_digits
+
+    pen = load_pen_digits(args.path)
+    if args.limit:
+        pen = pen.subset(np.arange(min(args.limit, len(pen))))
+    rendering = Rendering(brush=args.brush, height=args.height, spread=args.spread,
+                          black_on_white=args.black_on_white, seed=args.seed)
+    result = evaluate(load_network(args.model), pen, rendering)
+    if args.json:
+        print(json.dumps({key: value for key, value in result.items() if key != "predicted"}))
+        return 0
+    print(f"{result['network']} on {result['samples']} pen-drawn digits ({rendering}):")
+    print(f"  overall      {result['accuracy']:.2%}" + (f"   ({result['unread']} read as empty)" if result["unread"] else ""))
+    for title, key in (("digit", "per_digit"), ("source", "per_source")):
+        for group, share in result[key].items():
+            print(f"  {title} {group:<6} {share['accuracy']:.2%}  of {share['samples']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="python -m digitlab", description=__doc__)
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    default_model = str(model_path(DEFAULT_NETWORK))
+
+    reader = commands.add_parser("predict", help="read the digit in each image file; prints JSON lines")
+    reader.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
+    reader.add_argument("images", nargs="+", help="image files (PNG, JPEG, WebP, ...)")
+    reader.set_defaults(run=predict)
+
+    pen = commands.add_parser("evaluate-pen", help="accuracy on real pen-drawn digits drawn as on the canvas")
+    pen.add_argument("path", help="a pen-digit .npz (see shared/data/README-pen-digits.md)")
+    pen.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
+    pen.add_argument("--brush", type=float, default=DEFAULT_BRUSH, help=f"brush width in px (default: {DEFAULT_BRUSH})")
+    pen.add_argument("--height", type=float, default=0.6, help="digit height, fraction of the canvas (default: 0.6)")
+    pen.add_argument("--spread", type=float, default=0.1, help="random offset, fraction of the canvas (default: 0.1)")
+    pen.add_argument("--black-on-white", action="store_true", help="draw dark ink on a white canvas")
+    pen.add_argument("--seed", type=int, default=0, help="seed of the random offsets (default: 0)")
+    pen.add_argument("--limit", type=int, help="only the first N samples")
+    pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    pen.set_defaults(run=evaluate_pen)
+    return main_parser
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ModelError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
