@@ -8,18 +8,19 @@
 import argparse
 import sys
 
-from digitlab.config import MODEL_DIR
+from digitlab.backend import import_keras
+from digitlab.config import NETWORKS, model_dir
 from digitlab.data import DataError, load_mnist
-from digitlab.networks import BUILDERS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train a network on MNIST and save it with its history.")
-    parser.add_argument("--model", choices=sorted(BUILDERS), default="dense", help="which network (default: dense)")
+    parser.add_argument("--model", choices=NETWORKS, default="dense", help="which network (default: dense)")
     parser.add_argument("--epochs", type=int, default=5, help="passes over the training set (default: 5)")
     parser.add_argument("--batch-size", type=int, default=128, help="images per gradient step (default: 128)")
     parser.add_argument("--data", help="a local MNIST .npz (x_train, y_train, x_test, y_test); default: download")
-    parser.add_argument("--out", default=str(MODEL_DIR), help="folder for <model>.keras and <model>.json (default: model/)")
+    parser.add_argument("--out", default=str(model_dir()),
+                        help="folder for <model>.keras and <model>.json (default: model/)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run (default: 0)")
     args = parser.parse_args(argv)
@@ -36,7 +37,8 @@ def main(argv=None) -> int:
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from digitlab.training import save, train  # imports TensorFlow, which takes seconds
+    import_keras()  # TensorFlow takes seconds to import, and says a lot while it does
+    from digitlab.training import save, train
 
     print(f"Training '{args.model}' on {len(data.x_train)} images from {data.source}, "
           f"testing on {len(data.x_test)}.")

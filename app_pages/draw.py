@@ -7,7 +7,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab.config import CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, DEFAULT_NETWORK, IMAGE_SIZE, model_path
+from digitlab.config import CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, DEFAULT_NETWORK, IMAGE_SIZE, model_path, modified_time
 from digitlab.inference import ModelError, load_network
 from digitlab.preprocess import to_mnist
 
@@ -16,8 +16,9 @@ PREVIEW_SIZE = 168
 
 
 @st.cache_resource(show_spinner="Loading the network…")
-def cached_network(name: str):
-    return load_network(model_path(name), name)
+def cached_network(path: str, name: str, modified: float | None):
+    """Loaded once per file version: retraining while the app runs takes effect on the next rerun."""
+    return load_network(path, name)
 
 
 def probability_chart(probabilities: np.ndarray) -> alt.Chart:
@@ -50,7 +51,7 @@ with st.sidebar:
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
 
 try:
-    network = cached_network(DEFAULT_NETWORK)
+    network = cached_network(str(path := model_path(DEFAULT_NETWORK)), DEFAULT_NETWORK, modified_time(path))
 except ModelError as error:
     st.error(f"The network could not be loaded. {error}")
     st.stop()

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from digitlab.config import DEFAULT_NETWORK, report_path
+from digitlab.config import DEFAULT_NETWORK, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points, history_table
 
@@ -12,8 +12,8 @@ TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct fo
 
 
 @st.cache_data
-def cached_report(name: str) -> dict:
-    return read_report(report_path(name))
+def cached_report(path: str, modified: float | None) -> dict:
+    return read_report(path)
 
 
 def curves(history: pd.DataFrame, measure: str, title: str) -> alt.Chart:
@@ -31,7 +31,7 @@ def curves(history: pd.DataFrame, measure: str, title: str) -> alt.Chart:
 st.title("Overfitting: why the test score is lower")
 
 try:
-    report = cached_report(DEFAULT_NETWORK)
+    report = cached_report(str(path := report_path(DEFAULT_NETWORK)), modified_time(path))
 except ModelError as error:
     st.error(str(error))
     st.stop()

@@ -1,9 +1,11 @@
 """The project's facts, each stated once."""
 
+import os
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODEL_DIR = PROJECT_DIR / "model"
+MODEL_DIR_VARIABLE = "DIGITLAB_MODEL_DIR"  # set it to run the app or the CLI on networks saved elsewhere
 
 IMAGE_SIZE = 28  # MNIST images are 28 x 28 pixels
 DIGIT_BOX = 20  # MNIST digits were scaled so that their longer side is 20 px
@@ -13,13 +15,26 @@ NUM_CLASSES = len(CLASS_NAMES)
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
 
-NETWORKS = ("dense",)  # network names; each is saved as model/<name>.keras + model/<name>.json
+NETWORKS = ("dense", "cnn")  # what train.py builds; each is saved as model/<name>.keras + model/<name>.json
 DEFAULT_NETWORK = "dense"
 
 
-def model_path(name: str, model_dir: Path = MODEL_DIR) -> Path:
-    return Path(model_dir) / f"{name}.keras"
+def model_dir() -> Path:
+    """Where the networks are: $DIGITLAB_MODEL_DIR if set, else the bundled model/ folder."""
+    return Path(os.environ.get(MODEL_DIR_VARIABLE) or MODEL_DIR)
 
 
-def report_path(name: str, model_dir: Path = MODEL_DIR) -> Path:
-    return Path(model_dir) / f"{name}.json"
+def model_path(name: str, folder: Path | None = None) -> Path:
+    return Path(folder or model_dir()) / f"{name}.keras"
+
+
+def report_path(name: str, folder: Path | None = None) -> Path:
+    return Path(folder or model_dir()) / f"{name}.json"
+
+
+def modified_time(path: Path) -> float | None:
+    """A file's modification time (None if it is missing): a cache key that changes when the file does."""
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return None

@@ -50,10 +50,10 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
 
 
 def _download() -> dict:
-    from keras.datasets import mnist  # imported here: TensorFlow takes seconds to import
+    from digitlab.backend import import_keras  # imported here: TensorFlow takes seconds to import
 
     try:
-        (x_train, y_train), (x_test, y_test) = mnist.load_data()
+        (x_train, y_train), (x_test, y_test) = import_keras().datasets.mnist.load_data()
     except Exception as error:  # urllib, SSL, DNS, HTTP and partial-file errors all end here
         raise DataError(
             f"Could not download MNIST ({type(error).__name__}: {error}). "
@@ -65,6 +65,8 @@ def _download() -> dict:
 def _read_npz(path: Path) -> dict:
     if not path.is_file():
         raise DataError(f"No such data file: {path}. Pass the path of an MNIST .npz (keys {', '.join(MNIST_KEYS)}).")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path} is not a readable .npz file (not a zip archive). Download MNIST again.")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in MNIST_KEYS if key not in npz.files]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.backend import import_keras
 from digitlab.config import report_path
 
 
@@ -52,9 +53,7 @@ def load_network(path: str | Path, name: str | None = None) -> Network:
     if not path.is_file():
         raise ModelError(f"No trained network at {path}. Create it with: python train.py --out {path.parent}")
     try:
-        import keras
-
-        model = keras.saving.load_model(path, compile=False)
+        model = import_keras().saving.load_model(path, compile=False)
     except Exception as error:  # a truncated zip, a foreign file, an incompatible Keras: all unusable
         raise ModelError(f"{path} could not be loaded ({type(error).__name__}: {error}). "
                          f"Retrain it with: python train.py --out {path.parent}") from error

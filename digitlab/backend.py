@@ -1,0 +1,26 @@
+"""Importing Keras (and TensorFlow behind it) without the C++ start-up chatter.
+
+TensorFlow prints CUDA probes and CPU-feature notes to stderr from C++ before any Python logging is
+set up, which buries the one line of ours that matters (an error about a file, say). TF_CPP_MIN_LOG_LEVEL
+silences what comes later; the lines printed during the import itself can only be kept off stderr.
+"""
+
+import os
+import sys
+
+
+def import_keras():
+    """The keras module, imported once, quietly; import errors still raise as usual."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+    return keras

@@ -1,0 +1,42 @@
+"""Shared fixtures: the small real samples committed in tests/data and the committed seed network."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+sys.path.insert(0, str(ROOT))
+
+from digitlab.config import model_path  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist_small():
+    from digitlab.data import load_mnist
+
+    return load_mnist(DATA / "mnist_small.npz")
+
+
+@pytest.fixture(scope="session")
+def pen_sample():
+    from digitlab.pen import load_pen_digits
+
+    return load_pen_digits(DATA / "pen_sample.npz")
+
+
+@pytest.fixture(scope="session")
+def dense_network():
+    from digitlab.inference import load_network
+
+    return load_network(model_path("dense"))
+
+
+def upscaled_on_canvas(digit: np.ndarray, canvas: int = 280) -> np.ndarray:
+    """An MNIST digit (28 x 28 uint8) blown up 10x onto an opaque RGBA canvas, as if drawn there."""
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(digit).resize((canvas, canvas), Image.Resampling.BICUBIC))
+    return np.dstack([big, big, big, np.full_like(big, 255)])

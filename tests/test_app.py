@@ -1,0 +1,107 @@
+"""The app's pages under streamlit.testing.v1.AppTest, with drawings injected into the canvas's state."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from digitlab.pen import render_strokes
+from digitlab.preprocess import to_mnist
+
+APP = str(ROOT / "app.py")
+CANVAS_KEY = "canvas"
+
+
+def as_canvas_state(rgba: np.ndarray | None) -> dict:
+    """What streamlit-drawable-canvas 0.13 stores for a drawing: fabric.js objects and a PNG data URL."""
+    if rgba is None:
+        return {"drawing": {"raw": {"objects": [], "background": "#000000"}, "data": None}, "backgroundFit": None}
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "Path"}], "background": "#000000"}, "data": url},
+            "backgroundFit": None}
+
+
+def draw_page_with(rgba) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.session_state[CANVAS_KEY] = as_canvas_state(rgba)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def prediction(at: AppTest) -> str:
+    (metric,) = [m for m in at.metric if m.label == "Prediction"]
+    return metric.value
+
+
+def solid(*boxes, size=280):
+    gray = np.zeros((size, size), np.uint8)
+    for top, left, bottom, right in boxes:
+        gray[top:bottom, left:right] = 255
+    return np.dstack([gray] * 3 + [np.full_like(gray, 255)])
+
+
+@pytest.mark.parametrize("page", ["app_pages/draw.py", "app_pages/overfitting.py"])
+def test_every_page_runs_without_exception(page):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(page).run()
+    assert not at.exception and not at.error
+
+
+def test_empty_canvas_reads_dash():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert prediction(at) == "—"
+    assert prediction(draw_page_with(None)) == "—"
+    assert prediction(draw_page_with(solid())) == "—"  # a cleared canvas: black, no ink
+
+
+def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_network):
+    """One real pen-drawn digit of each class, drawn on the canvas: the metric shows the pipeline's answer."""
+    firsts = [int(np.flatnonzero(pen_sample.labels == digit)[0]) for digit in range(10)]
+    shown, expected = [], []
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for i in firsts:
+        canvas = render_strokes(pen_sample.strokes(i))
+        at.session_state[CANVAS_KEY] = as_canvas_state(canvas)
+        at.run()
+        assert not at.exception
+        shown.append(prediction(at))
+        expected.append(str(int(dense_network.probabilities(to_mnist(canvas)[None]).argmax())))
+    assert shown == expected
+    assert sum(s == str(pen_sample.labels[i]) for s, i in zip(shown, firsts)) >= 9
+
+
+@pytest.mark.parametrize("rgba", [
+    solid((130, 130, 148, 148)),  # a dot
+    solid((0, 0, 280, 280)),  # ink over the whole canvas
+    solid((0, 0, 280, 8)),  # a stroke at the very edge
+    np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),  # a scribble everywhere
+    np.zeros((560, 560, 4), np.uint8),  # a high-DPI screen's twice-as-large, still transparent canvas
+])
+def test_odd_drawings_give_an_answer_or_a_dash(rgba):
+    at = draw_page_with(rgba)
+    assert prediction(at) in {"—", *map(str, range(10))}
+
+
+def test_missing_model_gives_a_clear_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
+    for page in ("app_pages/draw.py", "app_pages/overfitting.py"):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page(page).run()
+        assert not at.exception
+        assert any("python train.py" in e.value for e in at.error)
+
+
+def test_corrupt_model_gives_a_clear_message(tmp_path, monkeypatch):
+    (tmp_path / "dense.keras").write_bytes(b"PK\x03\x04 not really a model")
+    monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert any("could not be loaded" in e.value and "python train.py" in e.value for e in at.error)

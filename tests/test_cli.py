@@ -1,0 +1,62 @@
+"""python -m digitlab predict: real MNIST digits as image files, and files that are not images."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT, upscaled_on_canvas
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "digitlab", *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def test_predict_reads_good_files_and_reports_each_bad_one(tmp_path, mnist_small):
+    good = []
+    for i in range(20):
+        digit = mnist_small.x_test[i]
+        path = tmp_path / f"digit{i}.{'png' if i % 2 else 'jpg'}"
+        if i % 3 == 0:  # black ink on white paper, enlarged, as a scan would be
+            Image.fromarray(255 - upscaled_on_canvas(digit)[..., 0]).save(path)
+        else:
+            Image.fromarray(digit).save(path)
+        good.append(path)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (280, 280), 255).save(blank)
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good[1].read_bytes()[:60])
+    files = [good[0], text, *good[1:], tmp_path / "missing.png", blank, truncated]
+
+    result = run_cli("predict", *map(str, files))
+
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(p) for p in [*good, blank]]
+    for line in lines[:-1]:
+        assert len(line["probabilities"]) == 10 and abs(sum(line["probabilities"]) - 1) < 1e-4
+        assert line["digit"] == int(np.argmax(line["probabilities"]))
+    correct = sum(line["digit"] == label for line, label in zip(lines, mnist_small.y_test[:20]))
+    assert correct >= 18
+    assert lines[-1]["digit"] is None
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
+    assert "Traceback" not in result.stderr
+
+
+def test_predict_with_a_missing_model_says_how_to_fix_it(tmp_path):
+    result = run_cli("predict", "--model", str(tmp_path / "none.keras"), str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "python train.py" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_evaluate_pen_prints_overall_per_digit_and_per_source():
+    result = run_cli("evaluate-pen", str(ROOT / "tests" / "data" / "pen_sample.npz"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["samples"] == 300 and set(report["per_digit"]) == {str(d) for d in range(10)}
+    assert report["accuracy"] >= 0.9 and report["per_source"]
