@@ -1,4 +1,4 @@
-"""Draw page: a canvas, what the network sees, and how sure it is of each digit."""
+"""Draw page: draw (or upload) a digit, see what the network sees, and how sure it is of each digit."""
 
 import altair as alt
 import numpy as np
@@ -7,12 +7,15 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab.config import CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, DEFAULT_NETWORK, IMAGE_SIZE, model_path, modified_time
+from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, IMAGE_SIZE, NETWORK_TITLES, SEED_NETWORK,
+                             available_networks, model_path, modified_time)
+from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError, load_network
 from digitlab.preprocess import to_mnist
 
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
 PREVIEW_SIZE = 168
+DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
 
 
 @st.cache_resource(show_spinner="Loading the network…")
@@ -21,14 +24,19 @@ def cached_network(path: str, name: str, modified: float | None):
     return load_network(path, name)
 
 
-def probability_chart(probabilities: np.ndarray) -> alt.Chart:
+def network(name: str):
+    path = model_path(name)
+    return cached_network(str(path), name, modified_time(path))
+
+
+def probability_chart(probabilities: np.ndarray, title: str) -> alt.Chart:
     winner = int(probabilities.argmax()) if probabilities.any() else -1
     table = pd.DataFrame({
         "digit": list(CLASS_NAMES),
         "probability": probabilities,
         "answer": ["the network's answer" if d == winner else "other digits" for d in range(len(CLASS_NAMES))],
     })
-    bars = alt.Chart(table, title="How sure the network is of each digit").mark_bar().encode(
+    bars = alt.Chart(table, title=title).mark_bar().encode(
         x=alt.X("digit:N", sort=list(CLASS_NAMES), axis=alt.Axis(labelAngle=0, title="digit")),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="probability")),
         color=alt.Color("answer:N", scale=alt.Scale(domain=["the network's answer", "other digits"],
@@ -44,37 +52,71 @@ def enlarged(x: np.ndarray | None) -> Image.Image:
     return Image.fromarray(pixels).resize((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.NEAREST)
 
 
-st.title("Draw a digit")
-st.caption("Draw one digit, 0 to 9, with the mouse or a finger. The network answers after every stroke.")
+def drawn_input(brush: int) -> np.ndarray | None:
+    canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                       return_image_data=True, key="canvas")
+    st.caption("Toolbar: ↶ undoes the last stroke, 🗑 clears the canvas.")
+    drawing = canvas.image_data
+    return None if drawing is None else to_mnist(drawing)
 
+
+def uploaded_input() -> np.ndarray | None:
+    upload = st.file_uploader("A digit written on paper, photographed or scanned", type=["png", "jpg", "jpeg", "webp"],
+                              help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.")
+    if upload is None:
+        return None
+    try:
+        image = open_image(upload.getvalue(), upload.name)
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    st.image(image, caption=f"{upload.name}, {image.width} × {image.height} px", width=CANVAS_SIZE)
+    return to_mnist(image)
+
+
+st.title("Draw a digit")
+st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answers after every stroke.")
+
+trained = available_networks() or [SEED_NETWORK]
 with st.sidebar:
+    chosen = st.radio("Network", trained, format_func=NETWORK_TITLES.get, key="network",
+                      help="Switch to compare how two networks read the same drawing.")
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
 
 try:
-    network = cached_network(str(path := model_path(DEFAULT_NETWORK)), DEFAULT_NETWORK, modified_time(path))
+    reader = network(chosen)
 except ModelError as error:
     st.error(f"The network could not be loaded. {error}")
     st.stop()
 
-canvas_column, answer_column = st.columns([3, 2])
-with canvas_column:
-    canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                       return_image_data=True, key="canvas")
-    st.caption("↶ undoes a stroke, 🗑 clears the canvas.")
-
-drawing = canvas.image_data
-x = to_mnist(drawing) if drawing is not None else None
-probabilities = network.probabilities(x[None])[0] if x is not None else np.zeros(len(CLASS_NAMES))
+source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, key="source", label_visibility="collapsed")
+input_column, answer_column = st.columns([3, 2])
+with input_column:
+    try:
+        x = uploaded_input() if source == UPLOAD else drawn_input(brush)
+    except ValueError as error:  # an image of a shape no digit comes in
+        st.error(f"This image cannot be read as a digit ({error}).")
+        x = None
+probabilities = reader.probabilities(x[None])[0] if x is not None else np.zeros(len(CLASS_NAMES))
 
 with answer_column:
     if x is None:
-        st.metric("Prediction", "—", help="Nothing drawn yet.")
-        st.info("Draw a digit on the black square.")
+        st.metric("Prediction", "—", help="Nothing to read yet.")
+        st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
     else:
         digit = int(probabilities.argmax())
-        st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off")
-    st.image(enlarged(x), caption="What the network sees: your drawing cropped, scaled to 20 px, "
-                                  "centred on 28 × 28 pixels, just like MNIST's digits.")
+        st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
+                  help=f"What the {NETWORK_TITLES[chosen].lower()} reads.")
+        for other in (name for name in trained if name != chosen):
+            try:
+                second = network(other).probabilities(x[None])[0]
+            except ModelError:
+                continue
+            st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
+                       f"({second.max():.0%} sure).")
+    st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
+                                  "on 28 × 28 pixels, just as MNIST's digits were made.")
 
-st.altair_chart(probability_chart(probabilities), width="stretch")
+st.altair_chart(probability_chart(probabilities, f"How sure the {NETWORK_TITLES[chosen].lower()} is of each digit"),
+                width="stretch")

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from digitlab.config import DEFAULT_NETWORK, modified_time, report_path
+from digitlab.config import SEED_NETWORK, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points, history_table
 
@@ -31,7 +31,7 @@ def curves(history: pd.DataFrame, measure: str, title: str) -> alt.Chart:
 st.title("Overfitting: why the test score is lower")
 
 try:
-    report = cached_report(str(path := report_path(DEFAULT_NETWORK)), modified_time(path))
+    report = cached_report(str(path := report_path(SEED_NETWORK)), modified_time(path))
 except ModelError as error:
     st.error(str(error))
     st.stop()

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from digitlab.config import DEFAULT_BRUSH, DEFAULT_NETWORK, IMAGE_SIZE, model_path
+from digitlab.config import DEFAULT_BRUSH, IMAGE_SIZE, best_network, model_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
@@ -56,10 +56,17 @@ def evaluate_pen(args) -> int:
     return 0
 
 
+def bench(args) -> int:
+    from digitlab.bench import run
+
+    print(json.dumps(run(args.drawings)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="python -m digitlab", description=__doc__)
     commands = main_parser.add_subparsers(dest="command", required=True)
-    default_model = str(model_path(DEFAULT_NETWORK))
+    default_model = str(model_path(best_network()))
 
     reader = commands.add_parser("predict", help="read the digit in each image file; prints JSON lines")
     reader.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
@@ -77,6 +84,10 @@ def parser() -> argparse.ArgumentParser:
     pen.add_argument("--limit", type=int, help="only the first N samples")
     pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     pen.set_defaults(run=evaluate_pen)
+
+    timing = commands.add_parser("bench", help="time canvas -> probabilities for each trained network; prints JSON")
+    timing.add_argument("--drawings", type=int, default=200, help="how many canvas drawings to time (default: 200)")
+    timing.set_defaults(run=bench)
     return main_parser
 
 

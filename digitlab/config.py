@@ -15,13 +15,25 @@ NUM_CLASSES = len(CLASS_NAMES)
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
 
-NETWORKS = ("dense", "cnn")  # what train.py builds; each is saved as model/<name>.keras + model/<name>.json
-DEFAULT_NETWORK = "dense"
+# The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
+NETWORKS = ("cnn", "dense")
+NETWORK_TITLES = {"cnn": "Convnet (reads drawn digits best)", "dense": "Seed network (Dense 512)"}
+SEED_NETWORK = "dense"  # the classic first example: train.py's default, and the Overfitting lesson's network
 
 
 def model_dir() -> Path:
     """Where the networks are: $DIGITLAB_MODEL_DIR if set, else the bundled model/ folder."""
     return Path(os.environ.get(MODEL_DIR_VARIABLE) or MODEL_DIR)
+
+
+def available_networks(folder: Path | None = None) -> list[str]:
+    """The networks that have been trained, best first."""
+    return [name for name in NETWORKS if model_path(name, folder).is_file()]
+
+
+def best_network(folder: Path | None = None) -> str:
+    """The best trained network (the seed network's name if none is trained, so errors name it)."""
+    return next(iter(available_networks(folder)), SEED_NETWORK)
 
 
 def model_path(name: str, folder: Path | None = None) -> Path:

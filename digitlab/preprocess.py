@@ -38,7 +38,7 @@ def grayscale(image) -> np.ndarray:
         return array
     if array.ndim != 3 or array.shape[2] not in (3, 4) or 0 in array.shape:
         raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
-    luminance = np.asarray(Image.fromarray(np.ascontiguousarray(array[..., :3])).convert("L"))
+    luminance = np.asarray(Image.fromarray(np.ascontiguousarray(array)).convert("L"))  # PIL ignores alpha here
     if array.shape[2] == 3 or array[..., 3].min() == 255:
         return luminance
     alpha = array[..., 3].astype(np.float32) / 255
@@ -54,8 +54,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray | None:
     The background is the median grey level (the ink covers less than half of any sensible drawing),
     so white ink on black and black ink on white paper both come out as MNIST's bright ink on black.
     """
-    histogram = np.bincount(gray.ravel(), minlength=256)
-    background = int(np.searchsorted(np.cumsum(histogram), gray.size / 2))
+    background = background_level(gray)
     if background == 0:
         ink = gray
     elif background >= 128:
@@ -72,6 +71,14 @@ def ink_map(gray: np.ndarray) -> np.ndarray | None:
     return ink
 
 
+def background_level(gray: np.ndarray, max_samples: int = 10_000) -> int:
+    """The median grey level, from an even grid of at most about max_samples pixels (a 280 px canvas: every 3rd)."""
+    step = max(1, int(np.sqrt(gray.size / max_samples)))
+    sample = gray[::step, ::step]
+    histogram = np.bincount(sample.ravel(), minlength=256)
+    return int(np.searchsorted(np.cumsum(histogram), sample.size / 2))
+
+
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest rectangle holding every pixel with real ink."""
     mask = ink > 255 * INK_THRESHOLD
@@ -84,7 +91,8 @@ def fit_in_box(ink: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
     height, width = ink.shape
     scale = box / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
+    resized = Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)  # box-reduce first: fast
+    resized = np.asarray(resized, dtype=np.float32)
     return resized / max(float(resized.max()), 1.0)
 
 
