@@ -7,26 +7,16 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
+from app_pages.shared import CURRENT_INPUT, class_collection, network
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, IMAGE_SIZE, NETWORK_TITLES, SEED_NETWORK,
-                             available_networks, model_path, modified_time)
+                             available_networks)
 from digitlab.images import ImageError, open_image
-from digitlab.inference import ModelError, load_network
+from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
 
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
 PREVIEW_SIZE = 168
 DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
-
-
-@st.cache_resource(show_spinner="Loading the network…")
-def cached_network(path: str, name: str, modified: float | None):
-    """Loaded once per file version: retraining while the app runs takes effect on the next rerun."""
-    return load_network(path, name)
-
-
-def network(name: str):
-    path = model_path(name)
-    return cached_network(str(path), name, modified_time(path))
 
 
 def probability_chart(probabilities: np.ndarray, title: str) -> alt.Chart:
@@ -52,27 +42,41 @@ def enlarged(x: np.ndarray | None) -> Image.Image:
     return Image.fromarray(pixels).resize((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.NEAREST)
 
 
-def drawn_input(brush: int) -> np.ndarray | None:
+def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
+    """The canvas's drawing as the network's input, and as the PNG the canvas sent."""
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                        return_image_data=True, key="canvas")
     st.caption("Toolbar: ↶ undoes the last stroke, 🗑 clears the canvas.")
     drawing = canvas.image_data
-    return None if drawing is None else to_mnist(drawing)
+    return (None, None) if drawing is None else (to_mnist(drawing), canvas.image_bytes)
 
 
-def uploaded_input() -> np.ndarray | None:
+def uploaded_input() -> tuple[np.ndarray | None, bytes | None]:
+    """An uploaded photo's digit as the network's input, and the photo's bytes."""
     upload = st.file_uploader("A digit written on paper, photographed or scanned", type=["png", "jpg", "jpeg", "webp"],
                               help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.")
     if upload is None:
-        return None
+        return None, None
     try:
         image = open_image(upload.getvalue(), upload.name)
     except ImageError as error:
         st.error(str(error))
-        return None
+        return None, None
     st.image(image, caption=f"{upload.name}, {image.width} × {image.height} px", width=CANVAS_SIZE)
-    return to_mnist(image)
+    return to_mnist(image), upload.getvalue()
+
+
+def save_form(x: np.ndarray, predicted: int, network_name: str, picture: bytes | None) -> None:
+    """'Save as digit N': the drawing joins the class's own test set (the Our class page)."""
+    with st.form("save", border=False, enter_to_submit=False):
+        label_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
+        label = label_column.selectbox("This is a", CLASS_NAMES, index=predicted,
+                                       help="The digit you meant: it becomes this drawing's label.")
+        if button_column.form_submit_button("Save to our class", icon="💾"):
+            collection = class_collection()
+            collection.save(x, int(label), predicted, network_name, picture)
+            st.toast(f"Saved as a {label}: {len(collection)} drawings in the class's collection.")
 
 
 st.title("Draw a digit")
@@ -94,10 +98,11 @@ source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, key="source
 input_column, answer_column = st.columns([3, 2])
 with input_column:
     try:
-        x = uploaded_input() if source == UPLOAD else drawn_input(brush)
+        x, picture = uploaded_input() if source == UPLOAD else drawn_input(brush)
     except ValueError as error:  # an image of a shape no digit comes in
         st.error(f"This image cannot be read as a digit ({error}).")
-        x = None
+        x, picture = None, None
+st.session_state[CURRENT_INPUT] = x
 probabilities = reader.probabilities(x[None])[0] if x is not None else np.zeros(len(CLASS_NAMES))
 
 with answer_column:
@@ -115,6 +120,7 @@ with answer_column:
                 continue
             st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
                        f"({second.max():.0%} sure).")
+        save_form(x, digit, chosen, picture)
     st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
                                   "on 28 × 28 pixels, just as MNIST's digits were made.")
 

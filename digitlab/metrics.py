@@ -1,6 +1,9 @@
 """Figures the lessons show, computed from a training report (model/<network>.json)."""
 
+import numpy as np
 import pandas as pd
+
+from digitlab.config import CLASS_NAMES
 
 SETS = {"train": "training", "test": "test"}
 
@@ -19,3 +22,14 @@ def history_table(report: dict) -> pd.DataFrame:
         for measure in ("accuracy", "loss")
     ]
     return pd.DataFrame(rows, columns=["epoch", "set", "measure", "value"])
+
+
+def accuracy_per_digit(labels: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+    """One row per digit: how many there are and the share read right (NaN where there are none)."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    rows = []
+    for digit, name in enumerate(CLASS_NAMES):
+        mine = labels == digit
+        rows.append({"digit": name, "count": int(mine.sum()),
+                     "accuracy": float((predicted[mine] == digit).mean()) if mine.any() else float("nan")})
+    return pd.DataFrame(rows)

@@ -105,3 +105,31 @@ def test_corrupt_model_gives_a_clear_message(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert any("could not be loaded" in e.value and "python train.py" in e.value for e in at.error)
+
+
+def test_save_to_our_class_then_see_and_delete_it(tmp_path, monkeypatch, pen_sample):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/our_class.py").run()
+    assert not at.exception and any("No drawings yet" in i.value for i in at.info)
+
+    at.switch_page("app_pages/draw.py").run()
+    seven = int(np.flatnonzero(pen_sample.labels == 7)[0])
+    at.session_state[CANVAS_KEY] = as_canvas_state(render_strokes(pen_sample.strokes(seven)))
+    at.run()
+    at.selectbox[0].set_value("7")
+    next(b for b in at.button if b.label == "Save to our class").click()
+    at.run()
+    assert not at.exception
+
+    from digitlab.collection import ClassCollection
+
+    (saved,) = ClassCollection(tmp_path / "class.sqlite").drawings()
+    assert saved.label == 7 and saved.picture.startswith(b"\x89PNG") and saved.pixels.max() > 200
+
+    at.switch_page("app_pages/our_class.py").run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Drawings"] == ["1"]
+    next(b for b in at.button if b.label == "Delete it").click()
+    at.run()
+    assert not at.exception and len(ClassCollection(tmp_path / "class.sqlite")) == 0
