@@ -1,45 +1,16 @@
 """Draw page: draw (or upload) a digit, see what the network sees, and how sure it is of each digit."""
 
-import altair as alt
 import numpy as np
-import pandas as pd
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import CURRENT_INPUT, class_collection, network
-from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, IMAGE_SIZE, NETWORK_TITLES, SEED_NETWORK,
-                             available_networks)
+from app_pages.shared import CURRENT_INPUT, class_collection, enlarged, network, probability_chart
+from digitlab.config import CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
 
-WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
-PREVIEW_SIZE = 168
 DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
-
-
-def probability_chart(probabilities: np.ndarray, title: str) -> alt.Chart:
-    winner = int(probabilities.argmax()) if probabilities.any() else -1
-    table = pd.DataFrame({
-        "digit": list(CLASS_NAMES),
-        "probability": probabilities,
-        "answer": ["the network's answer" if d == winner else "other digits" for d in range(len(CLASS_NAMES))],
-    })
-    bars = alt.Chart(table, title=title).mark_bar().encode(
-        x=alt.X("digit:N", sort=list(CLASS_NAMES), axis=alt.Axis(labelAngle=0, title="digit")),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="probability")),
-        color=alt.Color("answer:N", scale=alt.Scale(domain=["the network's answer", "other digits"],
-                                                    range=[WINNER_COLOUR, OTHER_COLOUR]), legend=None),
-        tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
-    )
-    labels = bars.mark_text(dy=-8).encode(text=alt.Text("probability:Q", format=".0%"), color=alt.value("#888"))
-    return (bars + labels).properties(height=260)
-
-
-def enlarged(x: np.ndarray | None) -> Image.Image:
-    pixels = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8) if x is None else (x * 255).astype(np.uint8)
-    return Image.fromarray(pixels).resize((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.NEAREST)
 
 
 def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:

@@ -1,12 +1,18 @@
 """What several pages share: cached networks, the class's collection, and session-state names."""
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from digitlab.collection import ClassCollection, default_database
-from digitlab.config import model_path, modified_time
+from digitlab.config import CLASS_NAMES, IMAGE_SIZE, model_path, modified_time
 from digitlab.inference import Network, load_network
 
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
+WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
+PREVIEW_SIZE = 168
 
 
 @st.cache_resource(show_spinner="Loading the network…")
@@ -28,3 +34,30 @@ def _cached_collection(path: str) -> ClassCollection:
 
 def class_collection() -> ClassCollection:
     return _cached_collection(str(default_database()))
+
+
+def probability_chart(probabilities: np.ndarray, title: str) -> alt.Chart:
+    winner = int(probabilities.argmax()) if probabilities.any() else -1
+    table = pd.DataFrame({
+        "digit": list(CLASS_NAMES),
+        "probability": probabilities,
+        "answer": ["the network's answer" if d == winner else "other digits" for d in range(len(CLASS_NAMES))],
+    })
+    bars = alt.Chart(table, title=title).mark_bar().encode(
+        x=alt.X("digit:N", sort=list(CLASS_NAMES), axis=alt.Axis(labelAngle=0, title="digit")),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="probability")),
+        color=alt.Color("answer:N", scale=alt.Scale(domain=["the network's answer", "other digits"],
+                                                    range=[WINNER_COLOUR, OTHER_COLOUR]), legend=None),
+        tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
+    )
+    labels = bars.mark_text(dy=-8).encode(text=alt.Text("probability:Q", format=".0%"), color=alt.value("#888"))
+    return (bars + labels).properties(height=260)
+
+
+def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Image:
+    """A small picture (values in [0, 1], or uint8 RGB) blown up with hard pixel edges, so each pixel shows."""
+    if picture is None:
+        picture = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    pixels = picture if picture.dtype == np.uint8 else (np.clip(picture, 0, 1) * 255).astype(np.uint8)
+    height = max(1, round(width * pixels.shape[0] / pixels.shape[1]))
+    return Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)

@@ -133,3 +133,29 @@ def test_save_to_our_class_then_see_and_delete_it(tmp_path, monkeypatch, pen_sam
     next(b for b in at.button if b.label == "Delete it").click()
     at.run()
     assert not at.exception and len(ClassCollection(tmp_path / "class.sqlite")) == 0
+
+
+@pytest.mark.parametrize("network_name", ["dense", "cnn"])
+def test_inside_the_network_shows_the_current_drawing(pen_sample, network_name):
+    from digitlab.config import available_networks
+
+    if network_name not in available_networks():
+        pytest.skip(f"{network_name} is not trained in model/")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/inside.py").run()
+    assert not at.exception and any("MNIST's test digits" in n.label for n in at.number_input)
+
+    canvas = render_strokes(pen_sample.strokes(0))
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state[CANVAS_KEY] = as_canvas_state(canvas)
+    at.run()
+    at.switch_page("app_pages/inside.py").run()
+    at.radio(key="inside_network").set_value(network_name).run()
+    assert not at.exception and not at.number_input  # the drawing, not a test digit
+    assert len(at.subheader) >= 3
+
+    from digitlab.inference import load_network
+    from digitlab.config import model_path
+
+    answer = load_network(model_path(network_name)).probabilities(to_mnist(canvas)[None]).argmax()
+    assert any(f"The answer: {answer}" in str(getattr(element, "proto", "")) for element in at.main)
