@@ -5,7 +5,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages.shared import CURRENT_INPUT, class_collection, enlarged, network, probability_chart
-from digitlab.config import CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks
+from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
+                             model_path)
 from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
@@ -59,10 +60,8 @@ with st.sidebar:
                       help="Switch to compare how two networks read the same drawing.")
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
 
-try:
-    reader = network(chosen)
-except ModelError as error:
-    st.error(f"The network could not be loaded. {error}")
+if not model_path(chosen).is_file():
+    st.error(f"No trained network at {model_path(chosen)}. Create it with: python train.py")
     st.stop()
 
 source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, key="source", label_visibility="collapsed")
@@ -74,7 +73,15 @@ with input_column:
         st.error(f"This image cannot be read as a digit ({error}).")
         x, picture = None, None
 st.session_state[CURRENT_INPUT] = x
-probabilities = reader.probabilities(x[None])[0] if x is not None else np.zeros(len(CLASS_NAMES))
+
+# The network is loaded only once there is something to read: the canvas is usable at once, while
+# TensorFlow (seconds to import; app.py starts it in the background) is still loading.
+try:
+    reader = network(chosen) if x is not None else None
+except ModelError as error:
+    st.error(f"The network could not be loaded. {error}")
+    st.stop()
+probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))
 
 with answer_column:
     if x is None:

@@ -7,20 +7,31 @@ silences what comes later; the lines printed during the import itself can only b
 
 import os
 import sys
+import threading
+
+_import_lock = threading.Lock()  # the app imports in a background thread while a page may ask too
 
 
 def import_keras():
-    """The keras module, imported once, quietly; import errors still raise as usual."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
+    """The keras module, imported once, quietly; import errors still raise as usual.
+
+    Callers wait until the import has finished: a module still being imported by another thread is
+    only half there."""
+    with _import_lock:
+        if "keras" not in sys.modules:
+            _quiet_import()
+        import keras
+    return keras
+
+
+def _quiet_import() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved_stderr = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import keras
+            import keras  # noqa: F401
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
-    return keras
