@@ -15,16 +15,16 @@ def start_loading_tensorflow() -> threading.Thread:
     return thread
 
 
-st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 start_loading_tensorflow()
 
 pages = [
-    st.Page("app_pages/draw.py", title="Draw", icon="✏️", default=True),
-    st.Page("app_pages/overfitting.py", title="Overfitting", icon="📈"),
-    st.Page("app_pages/inside.py", title="Inside the network", icon="🔬"),
-    st.Page("app_pages/our_class.py", title="Our class", icon="🧑‍🏫"),
-    st.Page("app_pages/data.py", title="Data", icon="🔢"),
-    st.Page("app_pages/mistakes.py", title="Mistakes", icon="🔍"),
-    st.Page("app_pages/train.py", title="Train", icon="🏋️"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("app_pages/overfitting.py", title="Overfitting", icon=":material/show_chart:"),
+    st.Page("app_pages/inside.py", title="Inside the network", icon=":material/psychology:"),
+    st.Page("app_pages/our_class.py", title="Our class", icon=":material/groups:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/grid_on:"),
+    st.Page("app_pages/mistakes.py", title="Mistakes", icon=":material/rule:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 st.navigation(pages).run()

@@ -11,7 +11,7 @@ from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
 
-DRAW, UPLOAD = "✏️ Draw", "📷 Upload a photo"
+DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
 
 
 def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
@@ -19,7 +19,7 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                        return_image_data=True, key="canvas")
-    st.caption("Toolbar: ↶ undoes the last stroke, 🗑 clears the canvas.")
+    st.caption("Point at the canvas: its toolbar (top right) undoes the last stroke or clears it all.")
     drawing = canvas.image_data
     return (None, None) if drawing is None else (to_mnist(drawing), canvas.image_bytes)
 
@@ -45,7 +45,7 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture: bytes |
         label_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
         label = label_column.selectbox("This is a", CLASS_NAMES, index=predicted,
                                        help="The digit you meant: it becomes this drawing's label.")
-        if button_column.form_submit_button("Save to our class", icon="💾"):
+        if button_column.form_submit_button("Save to our class", icon=":material/save:"):
             collection = class_collection()
             collection.save(x, int(label), predicted, network_name, picture)
             st.toast(f"Saved as a {label}: {len(collection)} drawings in the class's collection.")
@@ -89,7 +89,7 @@ with answer_column:
         st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
     else:
         digit = int(probabilities.argmax())
-        st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
+        st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off", delta_arrow="off",
                   help=f"What the {NETWORK_TITLES[chosen].lower()} reads.")
         for other in (name for name in trained if name != chosen):
             try:

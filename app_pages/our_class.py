@@ -64,12 +64,12 @@ for row_start in range(0, min(len(chosen), 96), GRID_COLUMNS):
 st.subheader("Keep it or fix it")
 export_column, delete_column = st.columns(2)
 export_column.download_button("Download as .npz (Keras's MNIST layout)", collection.export_npz(),
-                              file_name="our-class-digits.npz", mime="application/octet-stream", icon="⬇️",
+                              file_name="our-class-digits.npz", mime="application/octet-stream", icon=":material/download:",
                               help="x_test and y_test hold the drawings; load with numpy.load.")
 with delete_column.form("delete", border=False):
     by_id = {d.id: d for d in saved}
     victim = st.selectbox("A drawing with a wrong label", sorted(by_id, reverse=True),
                           format_func=lambda i: f"#{i}: labelled {by_id[i].label}")
-    if st.form_submit_button("Delete it", icon="🗑️"):
+    if st.form_submit_button("Delete it", icon=":material/delete:"):
         collection.delete(victim)
         st.rerun()
