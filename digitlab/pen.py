@@ -63,14 +63,13 @@ def load_pen_digits(path: str | Path) -> PenDigits:
         raise DataError(f"{path} is not a readable pen-digit .npz ({error}).") from error
 
 
-def render_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: float = DEFAULT_BRUSH,
-                   height: float = 0.6, offset: tuple[float, float] = (0.0, 0.0),
-                   ink: int = 255, background: int = 0) -> np.ndarray:
-    """The strokes drawn as on the app's canvas: an opaque (canvas, canvas, 4) uint8 RGBA image.
+def canvas_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: float = DEFAULT_BRUSH,
+                   height: float = 0.6, offset: tuple[float, float] = (0.0, 0.0)) -> list[np.ndarray]:
+    """Where the strokes' centre lines go on the app's canvas: (n, 2) float arrays of x, y in canvas pixels.
 
-    Round-capped, anti-aliased polylines `brush` px wide. The digit is scaled so that it is `height`
-    of the canvas high (less if it would not fit across), centred, then moved by `offset` pixels
-    (x, y), clamped so that the whole drawing stays on the canvas.
+    The digit is scaled so that it is `height` of the canvas high (less if it would not fit across),
+    centred, then moved by `offset` pixels (x, y), clamped so that the whole drawing, `brush` px wide,
+    stays on the canvas. render_strokes draws these; the browser tests move the mouse along them.
     """
     points = np.concatenate(strokes)
     low, high = points.min(axis=0), points.max(axis=0)
@@ -80,12 +79,24 @@ def render_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: 
     span = extent * scale
     centre = (canvas - span) / 2 + np.asarray(offset, dtype=np.float64)
     origin = np.clip(centre, brush / 2 + 1, canvas - brush / 2 - 1 - span)
+    return [(stroke - low) * scale + origin for stroke in strokes]
+
+
+def render_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: float = DEFAULT_BRUSH,
+                   height: float = 0.6, offset: tuple[float, float] = (0.0, 0.0),
+                   ink: int = 255, background: int = 0) -> np.ndarray:
+    """The strokes drawn as on the app's canvas: an opaque (canvas, canvas, 4) uint8 RGBA image.
+
+    Round-capped, anti-aliased polylines `brush` px wide, placed by canvas_strokes: the digit is scaled
+    so that it is `height` of the canvas high (less if it would not fit across), centred, then moved by
+    `offset` pixels (x, y), clamped so that the whole drawing stays on the canvas.
+    """
     big = SUPERSAMPLE
     image = Image.new("L", (canvas * big, canvas * big), background)
     draw = ImageDraw.Draw(image)
     radius = brush * big / 2
-    for stroke in strokes:
-        xy = ((stroke - low) * scale + origin) * big
+    for stroke in canvas_strokes(strokes, canvas, brush, height, offset):
+        xy = stroke * big
         if len(xy) > 1:
             draw.line([tuple(p) for p in xy], fill=ink, width=max(1, round(brush * big)), joint="curve")
         for x, y in (xy[0], xy[-1]) if len(xy) > 1 else xy:  # round caps (and dots)

@@ -1,0 +1,238 @@
+"""The app in a real browser: `streamlit run app.py` on loopback, driven by Playwright in Debian's Chromium.
+
+Real pen-drawn digits are drawn with the mouse, stroke by stroke, and read back from the Prediction metric;
+undo and reset, page switching, the brush slider and touch input on a phone-sized screen are checked, and
+docs/draw-page.png (the README's screenshot) is saved.
+
+Skipped when Chromium (/usr/bin/chromium, or $DIGITLAB_CHROMIUM) or the playwright package is missing,
+unless DIGITLAB_REQUIRE_BROWSER=1, which turns the skip into a failure (for CI).
+"""
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import DATA, ROOT
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, ink_pixels, mouse_stroke,
+                           runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
+
+_missing = [why for lacking, why in [
+    (not Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+    (importlib.util.find_spec("playwright") is None, "no playwright package (pip install playwright)"),
+] if lacking]
+if _missing:
+    _reason = "browser tests cannot run: " + "; ".join(_missing)
+    if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{_reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from digitlab.config import DEFAULT_BRUSH  # noqa: E402
+from digitlab.pen import canvas_strokes, load_pen_digits  # noqa: E402
+
+PER_DIGIT = int(os.environ.get("DIGITLAB_BROWSER_PER_DIGIT", "3"))  # pen samples drawn per digit (the first ones)
+SCREENSHOT = ROOT / "docs" / "draw-page.png"
+DASH = "—"
+SLOW = 60_000  # ms: the first page load imports TensorFlow and loads the network
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    class_db = tmp_path_factory.mktemp("browser") / "class-digits.sqlite"  # never the user's own collection
+    with StreamlitServer(ROOT / "app.py", env={"DIGITLAB_CLASS_DB": str(class_db)}) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def pen():
+    return load_pen_digits(DATA / "pen_sample.npz")
+
+
+def open_draw_page(browser, app_url, **context_options):
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+    context.add_init_script(INSTRUMENT)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(app_url)
+    page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
+    wait_until_idle(page, timeout=SLOW)
+    return page
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser, app_url):
+    page = open_draw_page(browser, app_url)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def draw_page(shared_page, app_url):
+    """The Draw page at 1280 x 900, empty, brush at its default: one page is reused while tests leave it so."""
+    page = shared_page
+    fresh = (page.locator(CANVAS).is_visible() and prediction(page).inner_text().strip() == DASH
+             and page.get_by_test_id("stSliderThumbValue").inner_text().strip() == str(DEFAULT_BRUSH)
+             and page.get_by_test_id("stException").count() == 0 and ink_pixels(page) == 0)
+    if not fresh:
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
+        wait_until_idle(page, timeout=SLOW)
+    return page
+
+
+def prediction(page):
+    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
+
+
+def no_exception(page):
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def draw(page, strokes, cdp=None):
+    """Each stroke (canvas pixels) with the mouse, or a finger if `cdp` is given; waits for each one's rerun."""
+    for stroke in strokes:
+        started = runs_started(page)
+        if cdp is None:
+            mouse_stroke(page, stroke)
+        else:
+            touch_stroke(page, cdp, stroke)
+        wait_for_run_after(page, started)
+
+
+def click_and_wait(page, locator):
+    started = runs_started(page)
+    locator.click()
+    wait_for_run_after(page, started)
+
+
+def reset(page):
+    click_and_wait(page, page.get_by_role("button", name="Reset canvas & history"))
+    expect(prediction(page)).to_have_text(DASH)
+
+
+def first_of_each_digit(pen, count):
+    """The first `count` samples of each digit in the file: a fixed choice, made before anything is drawn."""
+    return [int(i) for digit in range(10) for i in np.flatnonzero(pen.labels == digit)[:count]]
+
+
+def first_single_stroke(pen, digit):
+    return next(int(i) for i in np.flatnonzero(pen.labels == digit) if len(pen.strokes(i)) == 1)
+
+
+def test_pen_drawn_digits_are_read_right_in_the_browser(draw_page, pen):
+    chosen = first_of_each_digit(pen, PER_DIGIT)
+    assert len(chosen) >= 30 and {int(pen.labels[i]) for i in chosen} == set(range(10))
+    wrong = []
+    for i in chosen:
+        draw(draw_page, canvas_strokes(pen.strokes(i)))
+        shown = prediction(draw_page).inner_text().strip()
+        if shown != str(pen.labels[i]):
+            wrong.append(f"sample {i}: a {pen.labels[i]} read as {shown!r}")
+        reset(draw_page)
+    right = len(chosen) - len(wrong)
+    print(f"\npen-drawn digits read right in the browser: {right}/{len(chosen)} = {right / len(chosen):.1%}"
+          + "".join(f"\n  {w}" for w in wrong))
+    no_exception(draw_page)
+    assert right >= 0.9 * len(chosen), wrong
+
+
+def test_undo_and_reset_bring_back_the_dash(draw_page, pen):
+    expect(prediction(draw_page)).to_have_text(DASH)
+    one = canvas_strokes(pen.strokes(first_single_stroke(pen, 1)))
+    draw(draw_page, one)
+    expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
+    click_and_wait(draw_page, draw_page.get_by_role("button", name="Undo"))
+    expect(prediction(draw_page)).to_have_text(DASH)
+
+    draw(draw_page, one)
+    expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
+    reset(draw_page)
+    assert ink_pixels(draw_page) == 0
+    no_exception(draw_page)
+
+
+def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
+    nav = draw_page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Overfitting").click()
+    expect(draw_page.get_by_role("heading", name=re.compile("Overfitting"))).to_be_visible(timeout=SLOW)
+    expect(draw_page.get_by_test_id("stMetric").first).to_be_visible()
+    wait_until_idle(draw_page)
+    no_exception(draw_page)
+
+    nav.get_by_role("link", name="Draw").click()
+    draw_page.locator(CANVAS).wait_for(state="visible")
+    wait_until_idle(draw_page)
+    expect(prediction(draw_page)).to_have_text(DASH)
+    seven = first_of_each_digit(pen, 1)[7]
+    draw(draw_page, canvas_strokes(pen.strokes(seven)))
+    expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
+    no_exception(draw_page)
+    reset(draw_page)
+
+
+def test_screenshot_of_the_draw_page_for_the_readme(draw_page, pen):
+    two = first_of_each_digit(pen, 1)[2]
+    draw(draw_page, canvas_strokes(pen.strokes(two)))
+    expect(prediction(draw_page)).to_have_text(str(pen.labels[two]))
+    expect(draw_page.get_by_test_id("stVegaLiteChart")).to_be_visible()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    chart = draw_page.get_by_test_id("stVegaLiteChart").bounding_box()
+    height = min(1600, int(chart["y"] + chart["height"] + 32))  # tall enough for the whole bar chart
+    draw_page.set_viewport_size({"width": 1280, "height": max(900, height)})
+    try:
+        expect(draw_page.get_by_test_id("stVegaLiteChart")).to_be_in_viewport(ratio=1)
+        draw_page.mouse.move(1000, 60)  # over empty header space: no hover effects in the picture
+        draw_page.screenshot(path=SCREENSHOT)
+    finally:
+        draw_page.set_viewport_size({"width": 1280, "height": 900})
+    assert SCREENSHOT.stat().st_size < 300_000
+    reset(draw_page)
+
+
+def test_brush_width_slider_changes_the_stroke(draw_page):
+    stroke = [np.array([[90.0, 60.0], [140.0, 140.0], [190.0, 220.0]])]  # a diagonal line across the canvas
+    slider = draw_page.get_by_role("slider", name="Brush width (px)")
+    ink = {}
+    for key, width in [(None, 18), ("Home", 6), ("End", 40)]:
+        if key:
+            started = runs_started(draw_page)
+            slider.focus()
+            slider.press(key)
+            expect(draw_page.get_by_test_id("stSliderThumbValue")).to_have_text(str(width))
+            wait_for_run_after(draw_page, started)
+        draw(draw_page, stroke)
+        ink[width] = ink_pixels(draw_page)
+        reset(draw_page)
+    print(f"\nink pixels of the same stroke by brush width: {ink}")
+    assert ink[6] < ink[18] < ink[40]
+    assert ink[40] > 1.6 * ink[18] and ink[18] > 1.6 * ink[6]  # the ink grows about as the width does
+
+
+def test_a_finger_can_draw_on_a_phone_sized_screen(browser, app_url, pen):
+    page = open_draw_page(browser, app_url, viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                          is_mobile=True, has_touch=True)
+    try:
+        box = page.locator(CANVAS).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the canvas does not fit the screen: {box}"
+        cdp = page.context.new_cdp_session(page)
+        three = first_of_each_digit(pen, 1)[3]
+        draw(page, canvas_strokes(pen.strokes(three)), cdp=cdp)
+        shown = prediction(page).inner_text().strip()
+        print(f"\na pen-drawn {pen.labels[three]} drawn by touch at 390 x 844 (3x pixels) read as {shown!r}")
+        assert re.fullmatch(r"\d", shown)
+        no_exception(page)
+    finally:
+        page.context.close()
