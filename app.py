@@ -16,7 +16,6 @@ def start_loading_tensorflow() -> threading.Thread:
 
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
-start_loading_tensorflow()
 
 pages = [
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
@@ -27,4 +26,7 @@ pages = [
     st.Page("app_pages/mistakes.py", title="Mistakes", icon=":material/rule:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:
+    start_loading_tensorflow()  # after the page is drawn: its first run does not share the CPU with the import

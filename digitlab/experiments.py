@@ -1,0 +1,105 @@
+"""The Train page's experiment: variants of the seed network, and where their data comes from.
+
+The variants change one thing at a time, so that a learner can see what that one thing does to the gap
+between training and test accuracy: the width of the hidden layer, or dropout.
+"""
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import layers
+
+from digitlab.config import IMAGE_SIZE, NUM_CLASSES
+from digitlab.data import DataError, load_mnist
+from digitlab.test_set import load_test_set
+
+
+@dataclass(frozen=True)
+class Variant:
+    title: str
+    units: int  # in the one hidden Dense layer
+    dropout: float = 0.0  # share of the hidden units silenced at random at each training step
+
+
+VARIANTS = {
+    "seed": Variant("Seed network: Dense 512", 512),
+    "smaller": Variant("Smaller: Dense 64", 64),
+    "wider": Variant("Wider: Dense 2048", 2048),
+    "dropout": Variant("Seed + dropout 0.5", 512, dropout=0.5),
+}
+
+TRAINING_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000)
+BATCH_SIZE = 128  # as the seed network's recipe
+
+
+@dataclass(frozen=True)
+class Preset:
+    title: str
+    variant: str
+    training_images: int
+    epochs: int
+    lesson: str
+
+
+PRESETS = {
+    "overfit": Preset("Make it overfit", "seed", 1_000, 35,
+                      "Few images, many epochs: the network learns its 1 000 training images by heart "
+                      "(training accuracy near 100 %) while the test accuracy stalls far below."),
+    "narrow": Preset("Narrow the gap", "dropout", 10_000, 15,
+                     "Ten times the images and dropout: more to learn from and less to memorise with, "
+                     "so the test curve follows the training curve much more closely."),
+}
+
+
+def build_variant(name: str) -> keras.Model:
+    """784 pixels -> Dense(units, relu) [-> Dropout] -> Dense(10, softmax), compiled as the seed network is.
+
+    The layers are named: Keras's automatic names come from a per-thread counter, which a model built in a
+    fresh training thread could repeat.
+    """
+    variant = VARIANTS[name]
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(IMAGE_SIZE * IMAGE_SIZE,)),
+            layers.Dense(variant.units, activation="relu", name="hidden"),
+            *([layers.Dropout(variant.dropout, name="dropout")] if variant.dropout else []),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="digits"),
+        ],
+        name=f"experiment_{name}",
+    )
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@dataclass(frozen=True)
+class ExperimentData:
+    """The images an experiment may train on (the pool), those it is tested on, and where they come from."""
+    x_pool: np.ndarray
+    y_pool: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # plain words, for the page
+
+    def training_set(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first `size` images of the pool (all of them if it holds fewer)."""
+        return self.x_pool[:size], self.y_pool[:size]
+
+
+def experiment_data(download: bool = True) -> ExperimentData:
+    """Full MNIST (60 000 to train on, 10 000 to test) the Keras way, else the bundled test set split in two.
+
+    Offline, the 10 000 bundled test images are dealt alternately into a training pool and a test set
+    (5 000 each), so that the network is still tested only on images it never trained on.
+    """
+    if download:
+        try:
+            mnist = load_mnist()
+            return ExperimentData(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
+                                  "full MNIST (keras.datasets.mnist): 60 000 training images, 10 000 test images")
+        except DataError:
+            pass
+    images, labels = load_test_set()
+    return ExperimentData(images[0::2], labels[0::2], images[1::2], labels[1::2],
+                          "the bundled MNIST test set, as full MNIST could not be downloaded: "
+                          f"{len(images[0::2]):,} of its images to train on, the other {len(images[1::2]):,} to test")
