@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import CURRENT_INPUT, class_collection, enlarged, network, probability_chart
+from app_pages.shared import CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network, probability_chart
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
                              model_path)
 from digitlab.images import ImageError, open_image
@@ -12,6 +12,7 @@ from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
+EXPERIMENT = "experiment"  # the Network option trained on the Train page
 
 
 def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
@@ -55,12 +56,15 @@ st.title("Draw a digit")
 st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answers after every stroke.")
 
 trained = available_networks() or [SEED_NETWORK]
+experiment = st.session_state.get(SESSION_NETWORK)  # trained on the Train page, for this session only
+titles = dict(NETWORK_TITLES, **({EXPERIMENT: f"Your experiment ({experiment.report['title']})"} if experiment else {}))
 with st.sidebar:
-    chosen = st.radio("Network", trained, format_func=NETWORK_TITLES.get, key="network",
+    chosen = st.radio("Network", trained + ([EXPERIMENT] if experiment else []), format_func=titles.get, key="network",
                       help="Switch to compare how two networks read the same drawing.")
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
+subject = "your experiment" if chosen == EXPERIMENT else f"the {titles[chosen].lower()}"  # for sentences
 
-if not model_path(chosen).is_file():
+if chosen != EXPERIMENT and not model_path(chosen).is_file():
     st.error(f"No trained network at {model_path(chosen)}. Create it with: python train.py")
     st.stop()
 
@@ -77,7 +81,7 @@ st.session_state[CURRENT_INPUT] = x
 # The network is loaded only once there is something to read: the canvas is usable at once, while
 # TensorFlow (seconds to import; app.py starts it in the background) is still loading.
 try:
-    reader = network(chosen) if x is not None else None
+    reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
 except ModelError as error:
     st.error(f"The network could not be loaded. {error}")
     st.stop()
@@ -90,7 +94,7 @@ with answer_column:
     else:
         digit = int(probabilities.argmax())
         st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off", delta_arrow="off",
-                  help=f"What the {NETWORK_TITLES[chosen].lower()} reads.")
+                  help=f"What {subject} reads.")
         for other in (name for name in trained if name != chosen):
             try:
                 second = network(other).probabilities(x[None])[0]
@@ -102,5 +106,5 @@ with answer_column:
     st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
                                   "on 28 × 28 pixels, just as MNIST's digits were made.")
 
-st.altair_chart(probability_chart(probabilities, f"How sure the {NETWORK_TITLES[chosen].lower()} is of each digit"),
+st.altair_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"),
                 width="stretch")

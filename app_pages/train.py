@@ -12,12 +12,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.shared import SESSION_NETWORK
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
 from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
 from digitlab.metrics import history_table
 
-SESSION_NETWORK_KEY = "session_network"  # the network trained here, for the Draw page (this session only)
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
 TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange, as on the Overfitting page
@@ -109,7 +109,7 @@ def collect(runner: LiveTraining) -> bool:
         return False
     st.session_state[COLLECTED_KEY] = runner
     if runner.model is not None and runner.progress().history:  # at least one finished epoch
-        st.session_state[SESSION_NETWORK_KEY] = runner.network()
+        st.session_state[SESSION_NETWORK] = runner.network()
     return True
 
 
@@ -175,7 +175,7 @@ def live_view() -> None:
 
 live_view()
 
-if runner is not None and runner.progress().over and st.session_state.get(SESSION_NETWORK_KEY) is not None:
+if runner is not None and runner.progress().over and st.session_state.get(SESSION_NETWORK) is not None:
     st.success("Your network is ready to try on the **Draw** page, for this session only: it is not saved.",
                icon=":material/draw:")
     st.page_link("app_pages/draw.py", label="Try it on the Draw page", icon=":material/draw:")

@@ -1,6 +1,7 @@
 """Loading MNIST, from Keras's download or from a local .npz, with clear errors."""
 
 import hashlib
+import socket
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 from digitlab.config import IMAGE_SIZE, NUM_CLASSES
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+DOWNLOAD_TIMEOUT_S = 30  # per network operation while downloading
 
 
 class DataError(Exception):
@@ -52,13 +54,18 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
 def _download() -> dict:
     from digitlab.backend import import_keras  # imported here: TensorFlow takes seconds to import
 
+    keras = import_keras()
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # Keras's download has none: a silent network would hang forever
     try:
-        (x_train, y_train), (x_test, y_test) = import_keras().datasets.mnist.load_data()
-    except Exception as error:  # urllib, SSL, DNS, HTTP and partial-file errors all end here
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # urllib, SSL, DNS, HTTP, time-out and partial-file errors all end here
         raise DataError(
             f"Could not download MNIST ({type(error).__name__}: {error}). "
             "Check your internet connection, or pass a local copy: --data path/to/mnist.npz"
         ) from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 

@@ -159,3 +159,22 @@ def test_inside_the_network_shows_the_current_drawing(pen_sample, network_name):
 
     answer = load_network(model_path(network_name)).probabilities(to_mnist(canvas)[None]).argmax()
     assert any(f"The answer: {answer}" in str(getattr(element, "proto", "")) for element in at.main)
+
+
+def test_a_network_trained_on_the_train_page_can_be_tried_on_the_draw_page(pen_sample, mnist_small):
+    """The Train page leaves its network in the session; the Draw page offers it and reads with it."""
+    from digitlab.inference import Network
+    from digitlab.training import train
+
+    model, report = train(mnist_small.limited(500), epochs=1, verbose=0)
+    experiment = Network(name="experiment", model=model, report=dict(report, title="a quick test"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.session_state["session_network"] = experiment
+    canvas = render_strokes(pen_sample.strokes(0))
+    at.session_state[CANVAS_KEY] = as_canvas_state(canvas)
+    at.run()
+    at.radio(key="network").set_value("experiment").run()
+    assert not at.exception
+    expected = int(experiment.probabilities(to_mnist(canvas)[None]).argmax())
+    assert prediction(at) == str(expected)
+    assert any("How sure your experiment is" in str(getattr(element, "proto", "")) for element in at.main)
