@@ -1,31 +1,18 @@
 """Overfitting page: training accuracy against test accuracy, from the seed network's training report."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.shared import history_chart
 from digitlab.config import NETWORK_TITLES, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points, history_table
 
-TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
 
 
 @st.cache_data
 def cached_report(path: str, modified: float | None) -> dict:
     return read_report(path)
-
-
-def curves(history: pd.DataFrame, measure: str, title: str) -> alt.Chart:
-    return alt.Chart(history[history["measure"] == measure], title=title).mark_line(point=True).encode(
-        x=alt.X("epoch:O", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=measure,
-                axis=alt.Axis(format="%" if measure == "accuracy" else ".2f")),
-        color=alt.Color("set:N", scale=alt.Scale(domain=["training", "test"], range=[TRAIN_COLOUR, TEST_COLOUR]),
-                        legend=alt.Legend(title=None, orient="bottom")),
-        strokeDash=alt.StrokeDash("set:N", legend=None),
-        tooltip=["set", "epoch", alt.Tooltip("value:Q", format=".4f")],
-    ).properties(height=300)
 
 
 st.title("Overfitting: why the test score is lower")
@@ -47,8 +34,10 @@ gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Trai
 
 history = history_table(report)
 accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
-accuracy_tab.altair_chart(curves(history, "accuracy", "Accuracy after each epoch"), width="stretch")
-loss_tab.altair_chart(curves(history, "loss", "Loss after each epoch (lower is better)"), width="stretch")
+accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", recipe["epochs"]),
+                          width="stretch")
+loss_tab.altair_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", recipe["epochs"]),
+                      width="stretch")
 st.caption("Both measured on the whole training set and the whole test set at the end of each epoch.")
 
 st.subheader("What this shows")

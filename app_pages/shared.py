@@ -13,6 +13,7 @@ from digitlab.inference import Network, load_network
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
+TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
 PREVIEW_SIZE = 168
 
 
@@ -62,3 +63,16 @@ def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Ima
     pixels = picture if picture.dtype == np.uint8 else (np.clip(picture, 0, 1) * 255).astype(np.uint8)
     height = max(1, round(width * pixels.shape[0] / pixels.shape[1]))
     return Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)
+
+
+def history_chart(history: pd.DataFrame, measure: str, title: str, epochs: int) -> alt.Chart:
+    """One measure's training and test curves (digitlab.metrics.history_table), on an axis of `epochs` epochs."""
+    return alt.Chart(history[history["measure"] == measure], title=title).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", scale=alt.Scale(domain=[1, max(2, epochs)]), axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=measure,
+                axis=alt.Axis(format="%" if measure == "accuracy" else ".2f")),
+        color=alt.Color("set:N", scale=alt.Scale(domain=["training", "test"], range=[TRAIN_COLOUR, TEST_COLOUR]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        strokeDash=alt.StrokeDash("set:N", legend=None),
+        tooltip=["set", "epoch", alt.Tooltip("value:Q", format=".2%" if measure == "accuracy" else ".4f")],
+    ).properties(height=320)

@@ -8,11 +8,9 @@ page stays usable. The trained network lives in this browser session only, never
 which the Draw page may offer next to the saved networks.
 """
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from app_pages.shared import SESSION_NETWORK
+from app_pages.shared import SESSION_NETWORK, history_chart
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
 from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
@@ -20,7 +18,6 @@ from digitlab.metrics import history_table
 
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
-TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange, as on the Overfitting page
 POLL_SECONDS = 1.0
 IDLE_TIMEOUT = 180  # s without a poll (tab closed, learner gone elsewhere): then the training stops itself
 MAX_EPOCHS = 50
@@ -59,19 +56,6 @@ def stop() -> None:
         runner.stop()
 
 
-def curves(history: pd.DataFrame, measure: str, title: str, epochs: int) -> alt.Chart:
-    """One measure's training and test curves, on an epoch axis as long as the whole planned training."""
-    return alt.Chart(history[history["measure"] == measure], title=title).mark_line(point=True).encode(
-        x=alt.X("epoch:Q", scale=alt.Scale(domain=[1, max(2, epochs)]), axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=measure,
-                axis=alt.Axis(format="%" if measure == "accuracy" else ".2f")),
-        color=alt.Color("set:N", scale=alt.Scale(domain=["training", "test"], range=[TRAIN_COLOUR, TEST_COLOUR]),
-                        legend=alt.Legend(title=None, orient="bottom")),
-        strokeDash=alt.StrokeDash("set:N", legend=None),
-        tooltip=["set", "epoch", alt.Tooltip("value:Q", format=".2%")],
-    ).properties(height=320)
-
-
 def show(runner: LiveTraining) -> None:
     progress = runner.progress()
     epochs_done = len(progress.history)
@@ -95,8 +79,8 @@ def show(runner: LiveTraining) -> None:
                       help="Training minus test accuracy: how much of what it learnt does not carry over.")
     history = history_table({"history": progress.history})
     accuracy_tab, loss_tab = st.tabs(["Accuracy", "Loss"])
-    accuracy_tab.altair_chart(curves(history, "accuracy", "Accuracy after each epoch", runner.epochs), width="stretch")
-    loss_tab.altair_chart(curves(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
+    accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs), width="stretch")
+    loss_tab.altair_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
                           width="stretch")
     st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test images. "
                "When the network overfits, the test **loss** turns upwards while its accuracy stalls: it grows ever "
