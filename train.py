@@ -9,15 +9,18 @@ import argparse
 import sys
 
 from digitlab.backend import import_keras
-from digitlab.config import NETWORKS, model_dir
+from digitlab.config import NETWORKS, SEED_NETWORK, model_dir
 from digitlab.data import DataError, load_mnist
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train a network on MNIST and save it with its history.")
-    parser.add_argument("--model", choices=NETWORKS, default="dense", help="which network (default: dense)")
-    parser.add_argument("--epochs", type=int, default=5, help="passes over the training set (default: 5)")
-    parser.add_argument("--batch-size", type=int, default=128, help="images per gradient step (default: 128)")
+    parser.add_argument("--model", choices=NETWORKS, default=SEED_NETWORK,
+                        help=f"which network (default: {SEED_NETWORK}, the seed recipe)")
+    parser.add_argument("--epochs", type=int,
+                        help="passes over the training set (default: the network's own recipe; dense: 5)")
+    parser.add_argument("--batch-size", type=int,
+                        help="images per gradient step (default: the network's own recipe; dense: 128)")
     parser.add_argument("--data", help="a local MNIST .npz (x_train, y_train, x_test, y_test); default: download")
     parser.add_argument("--out", default=str(model_dir()),
                         help="folder for <model>.keras and <model>.json (default: model/)")
@@ -25,7 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run (default: 0)")
     args = parser.parse_args(argv)
     for option in ("epochs", "batch_size"):
-        if getattr(args, option) < 1:
+        if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
     return args
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from digitlab.config import report_path
+from digitlab.config import model_path, report_path
 from digitlab.inference import ModelError, load_network
 
 
@@ -36,3 +36,26 @@ def test_missing_and_corrupt_models_say_how_to_fix_them(tmp_path):
     (tmp_path / "dense.keras").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(ModelError, match="python train.py"):
         load_network(tmp_path / "dense.keras")
+
+
+@pytest.fixture(scope="module")
+def cnn_network():
+    return load_network(model_path("cnn"))
+
+
+def test_committed_convnet_reads_mnist_and_pen_digits(cnn_network, mnist_small, pen_sample):
+    from digitlab.evaluate import evaluate
+
+    predicted = cnn_network.probabilities(mnist_small.x_test).argmax(axis=1)
+    assert (predicted == mnist_small.y_test).mean() >= 0.99
+    assert evaluate(cnn_network, pen_sample)["accuracy"] >= 0.97
+
+
+@pytest.mark.parametrize("variant", [{"brush": 8}, {"brush": 40}, {"height": 0.3}, {"height": 0.9},
+                                     {"spread": 0.25}, {"black_on_white": True}])
+def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_sample, variant):
+    """Brush width, digit size, position and polarity cost at most 1 point on the committed pen sample."""
+    from digitlab.evaluate import Rendering, evaluate
+
+    default = evaluate(cnn_network, pen_sample)["accuracy"]
+    assert evaluate(cnn_network, pen_sample, Rendering(**variant))["accuracy"] >= default - 0.01 - 1e-9
