@@ -1,8 +1,8 @@
 """Loading a saved network and running it fast enough for every stroke.
 
-`model.predict` costs ~60 ms per call (it builds a dataset and a loop each time). A stack of Dense
-layers is just two matrix products, so for it we run the layers' own weights in NumPy (~0.03 ms);
-other networks are called directly (`model(x)`, a few ms).
+`model.predict` costs ~60 ms per call (it builds a dataset and a loop each time), and even a direct
+`model(x)` several ms. Our networks' layers are a few matrix products, so a drawing goes through the
+layers' own weights in NumPy (digitlab.numpy_forward); anything else is called directly.
 """
 
 import json
@@ -13,6 +13,11 @@ import numpy as np
 
 from digitlab.backend import import_keras
 from digitlab.config import report_path
+from digitlab.numpy_forward import numpy_layers, run
+
+# Up to how many images at once the NumPy forward pass is used: for a convnet, its im2col copies grow
+# with the batch and Keras's own kernels win on large batches (a test set, say).
+DENSE_NUMPY_BATCH, CONV_NUMPY_BATCH = 100_000, 64
 
 
 class ModelError(Exception):
@@ -31,19 +36,20 @@ class Network:
     name: str
     model: object  # keras.Model
     report: dict | None = None
-    _dense_stack: list | None = field(default=None, repr=False)
+    _numpy_layers: list | None = field(default=None, repr=False)
+    _numpy_batch: int = field(default=0, repr=False)
 
     def __post_init__(self):
-        self._dense_stack = _numpy_dense_stack(self.model)
+        self._numpy_layers = numpy_layers(self.model)
+        convolutional = any("Conv" in type(layer).__name__ for layer in self.model.layers)
+        self._numpy_batch = CONV_NUMPY_BATCH if convolutional else DENSE_NUMPY_BATCH
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, 10) probabilities for (N, 28, 28) images with pixels in [0, 1] (or uint8 0-255)."""
         x = as_network_input(self.model, images)
-        if self._dense_stack is None:
-            return np.asarray(self.model(x, training=False))
-        for weights, bias, activation in self._dense_stack:
-            x = activation(x @ weights + bias)
-        return x
+        if self._numpy_layers is not None and len(x) <= self._numpy_batch:
+            return run(self._numpy_layers, x)
+        return np.asarray(self.model(x, training=False))
 
 
 def load_network(path: str | Path, name: str | None = None) -> Network:
@@ -71,25 +77,3 @@ def read_report(path: str | Path) -> dict:
     except (OSError, ValueError) as error:
         raise ModelError(f"{path} is not a readable training report ({error}). "
                          f"Retrain with: python train.py --out {path.parent}") from error
-
-
-def _numpy_dense_stack(model) -> list | None:
-    """[(weights, bias, activation)] when the model is only Dense layers with known activations, else None."""
-    stack = []
-    for layer in model.layers:
-        if type(layer).__name__ == "Dropout":
-            continue
-        activation = _ACTIVATIONS.get(layer.get_config().get("activation")) if type(layer).__name__ == "Dense" else None
-        if activation is None or not layer.use_bias:
-            return None
-        weights, bias = (np.asarray(variable, dtype=np.float32) for variable in layer.get_weights())
-        stack.append((weights, bias, activation))
-    return stack or None
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    exp = np.exp(x - x.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "softmax": _softmax, "linear": lambda x: x}

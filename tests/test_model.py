@@ -59,3 +59,11 @@ def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_sample, 
 
     default = evaluate(cnn_network, pen_sample)["accuracy"]
     assert evaluate(cnn_network, pen_sample, Rendering(**variant))["accuracy"] >= default - 0.01 - 1e-9
+
+
+def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_small):
+    images = mnist_small.x_test[:64]
+    keras_output = np.asarray(cnn_network.model(images[..., None].astype(np.float32) / 255))
+    np.testing.assert_allclose(cnn_network.probabilities(images), keras_output, atol=1e-5)  # NumPy path
+    big_batch = cnn_network.probabilities(mnist_small.x_test[:200])  # Keras path
+    np.testing.assert_allclose(big_batch[:64], keras_output, atol=1e-5)
