@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network, probability_chart
+from app_pages.shared import CANVAS_KEY, CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network, probability_chart
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
                              model_path)
 from digitlab.images import ImageError, open_image
@@ -19,7 +19,7 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
     """The canvas's drawing as the network's input, and as the PNG the canvas sent."""
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                       return_image_data=True, key="canvas")
+                       return_image_data=True, key=CANVAS_KEY)
     st.caption("Point at the canvas: its toolbar (top right) undoes the last stroke or clears it all.")
     drawing = canvas.image_data
     return (None, None) if drawing is None else (to_mnist(drawing), canvas.image_bytes)

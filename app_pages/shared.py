@@ -10,6 +10,7 @@ from digitlab.collection import ClassCollection, default_database
 from digitlab.config import CLASS_NAMES, IMAGE_SIZE, model_path, modified_time
 from digitlab.inference import Network, load_network
 
+CANVAS_KEY = "canvas"  # the Draw page's canvas widget
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too

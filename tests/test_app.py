@@ -1,30 +1,16 @@
 """The app's pages under streamlit.testing.v1.AppTest, with drawings injected into the canvas's state."""
 
-import base64
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from app_pages.shared import CANVAS_KEY
 from conftest import ROOT
 from digitlab.pen import render_strokes
 from digitlab.preprocess import to_mnist
+from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")
-CANVAS_KEY = "canvas"
-
-
-def as_canvas_state(rgba: np.ndarray | None) -> dict:
-    """What streamlit-drawable-canvas 0.13 stores for a drawing: fabric.js objects and a PNG data URL."""
-    if rgba is None:
-        return {"drawing": {"raw": {"objects": [], "background": "#000000"}, "data": None}, "backgroundFit": None}
-    buffer = io.BytesIO()
-    Image.fromarray(rgba).save(buffer, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "Path"}], "background": "#000000"}, "data": url},
-            "backgroundFit": None}
 
 
 def draw_page_with(rgba) -> AppTest:
