@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import CANVAS_KEY, CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network, probability_chart
+from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network,
+                              probability_chart)
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
                              model_path)
 from digitlab.images import ImageError, open_image
@@ -106,5 +107,5 @@ with answer_column:
     st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
                                   "on 28 × 28 pixels, just as MNIST's digits were made.")
 
-st.altair_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"),
+st.vega_lite_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"),
                 width="stretch")

@@ -97,6 +97,6 @@ else:
 
 probabilities = views[-1].output
 st.subheader("Last · The output: 10 probabilities")
-st.altair_chart(probability_chart(probabilities, f"The answer: {CLASS_NAMES[int(probabilities.argmax())]}, "
+st.vega_lite_chart(probability_chart(probabilities, f"The answer: {CLASS_NAMES[int(probabilities.argmax())]}, "
                                                  f"{probabilities.max():.0%} sure"), width="stretch")
 st.caption("The last layer's softmax turns its ten scores into probabilities that add up to 1.")

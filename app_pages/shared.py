@@ -1,8 +1,12 @@
-"""What several pages share: cached networks, the class's collection, and session-state names."""
+"""What several pages share: cached networks, the class's collection, charts, and session-state names.
 
-import altair as alt
+Altair and pandas are imported only inside the functions that need them: the Draw page's first run,
+which must put the canvas on screen fast, needs neither.
+"""
+
+import gc
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 from PIL import Image
 
@@ -20,7 +24,9 @@ PREVIEW_SIZE = 168
 
 @st.cache_resource(show_spinner="Loading the network…")
 def _cached_network(path: str, name: str, modified: float | None) -> Network:
-    return load_network(path, name)
+    loaded = load_network(path, name)
+    gc.freeze()  # the network lives as long as the server: keep the collector from walking it after every run
+    return loaded
 
 
 def network(name: str) -> Network:
@@ -39,22 +45,30 @@ def class_collection() -> ClassCollection:
     return _cached_collection(str(default_database()))
 
 
-def probability_chart(probabilities: np.ndarray, title: str) -> alt.Chart:
+def probability_chart(probabilities: np.ndarray, title: str) -> dict:
+    """The ten probabilities as bars, the winner in its own colour, as a Vega-Lite spec for st.vega_lite_chart.
+
+    A plain spec rather than Altair: it is drawn after every stroke, and Altair's validation would cost
+    more than reading the digit."""
     winner = int(probabilities.argmax()) if probabilities.any() else -1
-    table = pd.DataFrame({
-        "digit": list(CLASS_NAMES),
-        "probability": probabilities,
-        "answer": ["the network's answer" if d == winner else "other digits" for d in range(len(CLASS_NAMES))],
-    })
-    bars = alt.Chart(table, title=title).mark_bar().encode(
-        x=alt.X("digit:N", sort=list(CLASS_NAMES), axis=alt.Axis(labelAngle=0, title="digit")),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="probability")),
-        color=alt.Color("answer:N", scale=alt.Scale(domain=["the network's answer", "other digits"],
-                                                    range=[WINNER_COLOUR, OTHER_COLOUR]), legend=None),
-        tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
-    )
-    labels = bars.mark_text(dy=-8).encode(text=alt.Text("probability:Q", format=".0%"), color=alt.value("#888"))
-    return (bars + labels).properties(height=260)
+    values = [{"digit": name, "probability": float(p), "answer": "the network's answer" if d == winner else "other digits"}
+              for d, (name, p) in enumerate(zip(CLASS_NAMES, probabilities))]
+    position = {
+        "x": {"field": "digit", "type": "nominal", "sort": list(CLASS_NAMES), "axis": {"labelAngle": 0, "title": "digit"}},
+        "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
+              "axis": {"format": "%", "title": "probability"}},
+    }
+    colour = {"field": "answer", "type": "nominal", "legend": None,
+              "scale": {"domain": ["the network's answer", "other digits"], "range": [WINNER_COLOUR, OTHER_COLOUR]}}
+    return {
+        "title": title, "height": 260, "data": {"values": values},
+        "layer": [
+            {"mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
+                {"field": "digit", "type": "nominal"}, {"field": "probability", "type": "quantitative", "format": ".1%"}]}},
+            {"mark": {"type": "text", "dy": -8, "color": "#888"},
+             "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}}},
+        ],
+    }
 
 
 def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Image:
@@ -66,8 +80,10 @@ def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Ima
     return Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)
 
 
-def history_chart(history: pd.DataFrame, measure: str, title: str, epochs: int) -> alt.Chart:
-    """One measure's training and test curves (digitlab.metrics.history_table), on an axis of `epochs` epochs."""
+def history_chart(history, measure: str, title: str, epochs: int):
+    """One measure's training and test curves (a digitlab.metrics.history_table), on an axis of `epochs` epochs."""
+    import altair as alt
+
     return alt.Chart(history[history["measure"] == measure], title=title).mark_line(point=True).encode(
         x=alt.X("epoch:Q", scale=alt.Scale(domain=[1, max(2, epochs)]), axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=measure,

@@ -5,6 +5,7 @@ set up, which buries the one line of ours that matters (an error about a file, s
 silences what comes later; the lines printed during the import itself can only be kept off stderr.
 """
 
+import gc
 import os
 import sys
 import threading
@@ -20,6 +21,9 @@ def import_keras():
     with _import_lock:
         if "keras" not in sys.modules:
             _quiet_import()
+            # TensorFlow's hundreds of thousands of objects live as long as the process: take them out of
+            # the garbage collector's full passes (a Streamlit server runs one after every script run).
+            gc.freeze()
         import keras
     return keras
 

@@ -8,22 +8,17 @@ Skipped when Chromium (/usr/bin/chromium, or $DIGITLAB_CHROMIUM) or the playwrig
 unless DIGITLAB_REQUIRE_BROWSER=1, which turns the skip into a failure (for CI).
 """
 
-import importlib.util
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import DATA, ROOT
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, ink_pixels, mouse_stroke,
-                           runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, browser_missing, ink_pixels,
+                           mouse_stroke, runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
 
-_missing = [why for lacking, why in [
-    (not Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-    (importlib.util.find_spec("playwright") is None, "no playwright package (pip install playwright)"),
-] if lacking]
+_missing = browser_missing()
 if _missing:
     _reason = "browser tests cannot run: " + "; ".join(_missing)
     if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":

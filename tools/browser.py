@@ -73,6 +73,16 @@ INSTRUMENT = r"""
 """
 
 
+def browser_missing() -> list[str]:
+    """Why the browser tests cannot run here (empty if they can): no Chromium, or no playwright package."""
+    import importlib.util
+
+    return [why for lacking, why in [
+        (not Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+        (importlib.util.find_spec("playwright") is None, "no playwright package (pip install playwright)"),
+    ] if lacking]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

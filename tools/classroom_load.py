@@ -1,0 +1,809 @@
+"""A classroom on one server: 30 sessions drawing pen digits at once (a load test, not a test).
+
+    python -m tools.classroom_load [--sessions 30 --interval 2 --duration 120 --baseline 20 --browsers 2]
+
+Starts ONE `streamlit run app.py` on 127.0.0.1 (a free port; DIGITLAB_CLASS_DB in a temp folder). Sessions
+are of two kinds, all concurrent (asyncio):
+
+- browser: a context (own cookies, own websocket: one Streamlit session) in Debian's Chromium
+  (/usr/bin/chromium, or $DIGITLAB_CHROMIUM), driven with Playwright's async API: the real page, the
+  real canvas, the mouse; latencies timed in the page;
+- protocol: a websocket client speaking Streamlit's protocol as the page does (ProtocolSession): each
+  stroke sends the canvas component's value (fabric.js's paths and the PNG of the drawing, rendered
+  beforehand from the same pen strokes); it costs the server what a page costs it, and this machine
+  almost nothing.
+
+On this 2-core machine a Chromium page costs more CPU than the server's work for it (opening 30 pages at
+once did not finish in 90 s; see the cpu figures), and in a classroom each page runs on its own
+student's computer. So by default 2 of the 30 sessions are real browser pages (the end-to-end check)
+and 28 speak the protocol; --browsers 30 makes them all browsers (--per-browser contexts per Chromium).
+
+1. single user: one browser session alone, then one protocol session alone, each draws --baseline digits,
+   one every --interval seconds (after 2 warm-up digits: TensorFlow's import, the networks' first load);
+2. classroom: --sessions sessions arrive within one interval, then each draws a real pen digit (UniPen,
+   tests/data/pen_sample.npz, each session its own order) every --interval seconds for --duration
+   seconds. Per digit: reset the canvas ("Reset canvas & history") if it holds ink, draw the digit stroke
+   by stroke (each stroke's rerun is waited for, as a person pauses between strokes), and time the LAST
+   stroke: browser: mouse-up -> the run over and the page idle (`up_to_run_over`: the Prediction metric
+   shows the answer for the whole drawing) and mouse-up -> the metric's text changed
+   (`up_to_metric_change`, only when the last stroke changed it); protocol: the value sent -> the run's
+   end / the Prediction metric's element received. A session behind time skips the digits it missed
+   (`late_starts`). Errors: timeouts, disconnects, exception boxes/elements; a wrong answer is no error
+   (`read_right` counts the right ones);
+3. isolation: two new browser sessions draw different single-stroke digits at the same time (their mouse
+   events interleaved); one first switches the sidebar's "Network" radio (if more than one network is
+   trained; else the brush slider): each page must show exactly what it shows when drawing alone, never
+   the other's answer, keep its own choice and name the other network in its caption.
+
+Server memory: RSS of the streamlit process and its children, from /proc every second (peak per phase;
+the browsers' as PSS). CPU: cores used by the server, the browsers and this script, per phase.
+Prints one JSON object with all the figures at the end. Loopback only; stops what it starts.
+"""
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_TITLES, available_networks, model_dir
+from digitlab.pen import canvas_strokes, load_pen_digits
+from tools.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, mouse_path
+
+PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
+RESET = "Reset canvas & history"
+DASH = "—"
+GOALS = {"errors": 0, "p95_load_over_single": 2.0}
+VIEWPORT = {"width": 1280, "height": 900}
+CANVAS_PX = 280
+# How often a page checks whether to go on (not every animation frame: 32 pages doing so would cost the CPU
+# the server needs). The latencies are timed in the page as messages arrive, so this does not round them.
+POLL_MS = 50
+
+# After INSTRUMENT: every distinct text the Prediction metric shows, in order (for the isolation check),
+# and the metric's text now.
+WATCH = r"""
+(() => {
+  const dl = window.__digitlab;
+  dl.shown = [];
+  dl.prediction = () => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+      const label = m.querySelector('[data-testid="stMetricLabel"]');
+      const value = m.querySelector('[data-testid="stMetricValue"]');
+      if (label && value && label.innerText.includes('Prediction')) return value.innerText.trim();
+    }
+    return null;
+  };
+  new MutationObserver(() => {
+    const t = dl.prediction();
+    if (t !== null && dl.shown[dl.shown.length - 1] !== t) dl.shown.push(t);
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+})();
+"""
+
+
+# --- /proc: memory and CPU of process trees (psutil is not a dependency) ---------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def tree(root: int, children: dict[int, list[int]]) -> list[int]:
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def rss_and_cpu(pids, field: str = "VmRSS") -> tuple[int, float]:
+    """Summed memory (bytes) and CPU time (user + system, s) of the processes. `field`: VmRSS (from
+    /proc/PID/status), or Pss (from smaps_rollup: shared pages split between the processes sharing them)."""
+    rss, cpu = 0, 0.0
+    source = "status" if field == "VmRSS" else "smaps_rollup"
+    for pid in pids:
+        try:
+            memory = Path(f"/proc/{pid}/{source}").read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        rss += next((int(line.split()[1]) * 1024 for line in memory.splitlines() if line.startswith(field + ":")), 0)
+        cpu += (int(fields[11]) + int(fields[12])) / TICK
+    return rss, cpu
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class Monitor(threading.Thread):
+    """Samples the server's tree and everything else this script started (browsers, Playwright's driver)."""
+
+    def __init__(self, server_pid: int, period: float = 1.0):
+        super().__init__(name="monitor", daemon=True)
+        self.server_pid, self.period = server_pid, period
+        self.phase = "start"
+        self.peaks: dict[str, dict] = {}
+        self.marks: dict[str, dict] = {}
+        self.stop_event = threading.Event()
+
+    def sample(self) -> dict:
+        children = _children()
+        server = tree(self.server_pid, children)
+        ours = set(tree(os.getpid(), children)) - set(server) - {os.getpid()}
+        server_rss, server_cpu = rss_and_cpu(server)
+        client_rss, client_cpu = rss_and_cpu(ours, "Pss")
+        busy, total = machine_busy()
+        _, own_cpu = rss_and_cpu([os.getpid()])
+        return {"server_rss": server_rss, "server_cpu": server_cpu, "server_processes": len(server), "own_cpu": own_cpu,
+                "clients_rss": client_rss, "clients_cpu": client_cpu, "machine_busy": busy, "machine_total": total,
+                "t": time.monotonic()}
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            s = self.sample()
+            peak = self.peaks.setdefault(self.phase, {"server_rss": 0, "clients_rss": 0})
+            peak["server_rss"] = max(peak["server_rss"], s["server_rss"])
+            peak["clients_rss"] = max(peak["clients_rss"], s["clients_rss"])
+            self.stop_event.wait(self.period)
+
+    def enter(self, phase: str) -> None:
+        """Starts a phase: its CPU use is counted from here to the next phase."""
+        self.marks[phase] = self.sample()
+        self.phase = phase
+
+    def cpu(self, phase: str, until: str) -> dict:
+        a, b = self.marks[phase], self.marks[until]
+        wall = b["t"] - a["t"]
+        cores = os.cpu_count() or 1
+        return {"wall_s": round(wall, 1),
+                "server_cores": round((b["server_cpu"] - a["server_cpu"]) / wall, 2),
+                "browsers_and_driver_cores": round((b["clients_cpu"] - a["clients_cpu"]) / wall, 2),
+                "this_script_cores": round((b["own_cpu"] - a["own_cpu"]) / wall, 2),  # the protocol sessions
+                "machine_busy_cores": round((b["machine_busy"] - a["machine_busy"]) / wall, 2),
+                "machine_cores": cores}
+
+
+# --- one session ----------------------------------------------------------------------------------------
+
+class Session:
+    def __init__(self, name: str, page):
+        self.name, self.page = name, page
+        self.run_over: list[float] = []  # ms, mouse up of the last stroke -> run over, page idle
+        self.metric_change: list[float] = []  # ms, mouse up of the last stroke -> the metric's text changed
+        self.errors: list[str] = []
+        self.drawn = self.right = self.late = 0
+
+    async def evaluate(self, script, arg=None):
+        return await self.page.evaluate(script, arg)
+
+    async def wait_run_after(self, started: int, timeout_ms: float) -> None:
+        await self.page.wait_for_function("s => window.__digitlab.started > s && window.__digitlab.idle()",
+                                          arg=started, timeout=timeout_ms, polling=POLL_MS)
+
+    async def prediction(self) -> str | None:
+        return await self.evaluate("() => window.__digitlab.prediction()")
+
+    async def stroke(self, box: dict, stroke: np.ndarray) -> None:
+        points = np.asarray([box["x"], box["y"]]) + mouse_path(stroke) * (box["width"] / CANVAS_PX)
+        mouse = self.page.mouse
+        await mouse.move(*points[0])
+        await mouse.down()
+        for x, y in points[1:] if len(points) > 1 else points + 1:
+            await mouse.move(x, y)
+        await mouse.up()
+
+    async def reset(self, timeout_ms: float) -> None:
+        if await self.prediction() == DASH and not await self.ink():
+            return  # an empty canvas: resetting it need not rerun anything
+        started = await self.evaluate("window.__digitlab.started")
+        await self.page.get_by_role("button", name=RESET).click(timeout=timeout_ms)
+        await self.wait_run_after(started, timeout_ms)
+
+    async def ink(self) -> int:
+        return await self.page.locator("canvas.dc-canvas.lower-canvas").evaluate(
+            """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                      let n = 0; for (let i = 0; i < d.length; i += 16) if (d[i] > 127) n++; return n; }""")
+
+    async def draw(self, strokes: list[np.ndarray], timeout_ms: float) -> tuple[str | None, float, float | None]:
+        """Draws the strokes (waiting for each one's rerun); (answer shown, up -> run over, up -> text changed)."""
+        canvas = self.page.locator(CANVAS)
+        box = await canvas.bounding_box(timeout=timeout_ms)
+        if box is None or box["y"] < 0 or box["y"] + box["height"] > VIEWPORT["height"]:
+            await canvas.scroll_into_view_if_needed(timeout=timeout_ms)
+            box = await canvas.bounding_box(timeout=timeout_ms)
+        for k, stroke in enumerate(strokes):
+            last = k == len(strokes) - 1
+            counts = await self.evaluate(
+                "() => [window.__digitlab.started, window.__digitlab.upToFinish.length, window.__digitlab.upToChange.length]")
+            await self.stroke(box, stroke)
+            await self.wait_run_after(counts[0], timeout_ms)
+            if last:
+                await self.page.wait_for_function("n => window.__digitlab.upToFinish.length > n", arg=counts[1],
+                                                  timeout=timeout_ms, polling=POLL_MS)
+                shown, finish, change = await self.evaluate(
+                    """n => [window.__digitlab.prediction(), window.__digitlab.upToFinish[n[1]],
+                             window.__digitlab.upToChange.length > n[2] ? window.__digitlab.upToChange[n[2]] : null]""",
+                    counts)
+                return shown, finish, change
+        raise ValueError("no strokes")
+
+    async def check_exceptions(self) -> None:
+        boxes = await self.page.locator('[data-testid="stException"]').count()
+        if boxes:
+            text = await self.page.locator('[data-testid="stException"]').first.inner_text()
+            raise RuntimeError(f"exception box on the page: {text[:200]!r}")
+
+    async def recover(self, url: str, timeout_ms: float) -> None:
+        """After an error: wait for the page to settle, else load it afresh."""
+        try:
+            await self.page.wait_for_function("() => window.__digitlab.idle()", timeout=10_000)
+            if not await self.page.locator('[data-testid="stException"]').count():
+                return
+        except Exception:
+            pass
+        await self.page.goto(url, timeout=timeout_ms)
+        await self.page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
+        await self.page.wait_for_function("() => window.__digitlab.idle()", timeout=timeout_ms)
+
+    async def one_digit(self, strokes, label: int, url: str, timeout_ms: float, record: bool = True,
+                        sample: int | None = None) -> None:
+        try:
+            await self.reset(timeout_ms)
+            shown, finish, change = await self.draw(strokes, timeout_ms)
+            await self.check_exceptions()
+        except Exception as error:  # a timeout, a crash, an exception box: an error, then carry on
+            self.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+            try:
+                await self.recover(url, timeout_ms)
+            except Exception as again:
+                self.errors.append(f"recovery failed: {type(again).__name__}: {str(again).splitlines()[0][:200]}")
+            return
+        if record:
+            self.drawn += 1
+            self.right += shown == str(label)
+            self.run_over.append(finish)
+            if change is not None:
+                self.metric_change.append(change)
+
+    async def loop(self, digits, url: str, start: float, interval: float, end: float, timeout_ms: float) -> None:
+        """One digit every `interval` s from `start` (monotonic) until `end`; late if a digit starts behind time."""
+        k = 0
+        while True:
+            due = start + k * interval
+            if due >= end:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.1:
+                self.late += 1
+            strokes, label, sample = digits[k % len(digits)]
+            await self.one_digit(strokes, label, url, timeout_ms, sample=sample)
+            k += 1
+            if time.monotonic() > due + interval:  # behind: skip the missed slots, as a student would
+                k = max(k, int(np.ceil((time.monotonic() - start) / interval)))
+
+
+class ProtocolSession(Session):
+    """A student without a browser: speaks Streamlit's websocket protocol as the page does (a BackMsg
+    rerun_script carrying the canvas's value, the same JSON with a PNG data URL that the component sends
+    after each stroke) and reads the ForwardMsgs back: new_session, the Prediction metric's element,
+    exception elements, script_finished. It fetches each run's image as the page would. What it costs the
+    server is what a browser costs it; what it costs this machine is a fraction of a browser's rendering.
+    Latencies run from sending a stroke's value: to the Prediction metric's element (metric_change) and to
+    the end of the run (run_over); the browser's ~debounce and rendering are not in them."""
+
+    def __init__(self, name: str, url: str):
+        super().__init__(name, page=None)
+        self.url = url
+        self.ws = None
+        self.canvas_id = None
+        self.drawn_strokes = 0
+        self.finished = asyncio.Event()
+        self.sent_at = self.metric_at = self.finished_at = 0.0
+        self.metric = None
+        self.exceptions: list[str] = []
+        self.images: list[str] = []
+        self.reader = None
+
+    async def connect(self, timeout_ms: float) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.url.replace("http://", "ws://") + "_stcore/stream",
+                                           subprotocols=["streamlit"], origin=self.url.rstrip("/"),
+                                           max_size=2 ** 24, open_timeout=timeout_ms / 1000)
+        self.reader = asyncio.create_task(self._read())
+        await self.rerun(None, timeout_ms)
+        if self.canvas_id is None:
+            raise RuntimeError("the first run showed no canvas")
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for data in self.ws:
+            if isinstance(data, str):
+                continue
+            now = time.perf_counter()
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                which = element.WhichOneof("type")
+                if which == "metric" and "Prediction" in element.metric.label:
+                    self.metric, self.metric_at = element.metric.body, now
+                elif which == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+                    self.canvas_id = element.bidi_component.id
+                elif which == "exception":
+                    self.exceptions.append(element.exception.message[:200])
+                elif which == "imgs":
+                    self.images.extend(image.url for image in element.imgs.imgs)
+            elif kind == "script_finished" and msg.script_finished != 2:  # 2: cut short for a newer run
+                self.finished_at = now
+                self.finished.set()
+
+    async def rerun(self, canvas_value: str | None, timeout_ms: float) -> None:
+        """Sends a rerun (with the canvas's value, if given) and waits for that run to end."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.context_info.timezone = "UTC"
+        state.context_info.locale = "en-US"
+        state.context_info.url = self.url
+        if canvas_value is not None:
+            widget = state.widget_states.widgets.add()
+            widget.id = self.canvas_id
+            widget.json_value = canvas_value
+        self.finished.clear()
+        self.metric = None
+        self.images.clear()
+        self.sent_at = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        await asyncio.wait_for(self.finished.wait(), timeout_ms / 1000)
+        for url in self.images:  # the page fetches the run's picture ("what the network sees")
+            await asyncio.to_thread(_fetch, self.url.rstrip("/") + url)
+        if self.exceptions:
+            raise RuntimeError(f"exception element: {self.exceptions[-1]!r}")
+
+    async def reset(self, timeout_ms: float) -> None:
+        if self.drawn_strokes:
+            await self.rerun(canvas_value([], []), timeout_ms)
+            self.drawn_strokes = 0
+
+    async def draw(self, strokes: list[np.ndarray], timeout_ms: float, sample: int | None = None):
+        for k in range(len(strokes)):
+            await self.rerun(canvas_value(strokes[:k + 1], rendered(sample, k)), timeout_ms)
+            self.drawn_strokes = k + 1
+        return self.metric, (self.finished_at - self.sent_at) * 1000, (self.metric_at - self.sent_at) * 1000
+
+    async def check_exceptions(self) -> None:
+        pass  # rerun raises on exception elements
+
+    async def recover(self, url: str, timeout_ms: float) -> None:
+        """After an error: a new connection (a reloaded page)."""
+        await self.close()
+        self.exceptions.clear()
+        self.drawn_strokes = 0
+        await self.connect(timeout_ms)
+
+    async def one_digit(self, strokes, label: int, url: str, timeout_ms: float, record: bool = True,
+                        sample: int | None = None) -> None:
+        try:
+            await self.reset(timeout_ms)
+            shown, finish, metric = await self.draw(strokes, timeout_ms, sample)
+        except Exception as error:
+            self.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}")
+            try:
+                await self.recover(url, timeout_ms)
+            except Exception as again:
+                self.errors.append(f"recovery failed: {type(again).__name__}: {str(again)[:200]}")
+            return
+        if record:
+            self.drawn += 1
+            self.right += shown == str(label)
+            self.run_over.append(finish)
+            self.metric_change.append(metric)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+def _fetch(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        answer.read()
+
+
+PNGS: dict[tuple[int, int], str] = {}  # (pen sample, strokes drawn - 1) -> the canvas's PNG data URL
+
+
+def render_pngs(pen) -> None:
+    """Every sample's drawing after each of its strokes, as the canvas would send it (made before the load)."""
+    from PIL import Image
+
+    for i in range(len(pen)):
+        strokes = pen.strokes(i)
+        for k in range(len(strokes)):
+            buffer = io.BytesIO()
+            pixels = canvas_pixels(strokes, k + 1)
+            Image.fromarray(pixels).save(buffer, format="PNG")
+            PNGS[i, k] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    buffer = io.BytesIO()
+    Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255)).save(buffer, format="PNG")
+    PNGS[-1, -1] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def rendered(sample: int | None, k: int) -> str:
+    return PNGS[sample, k]
+
+
+def canvas_pixels(strokes, count: int) -> np.ndarray:
+    """The canvas after the first `count` strokes of a digit placed as the browser sessions draw it
+    (digitlab.pen.render_strokes's drawing, but stopping after `count` strokes)."""
+    from PIL import Image, ImageDraw
+
+    from digitlab.config import DEFAULT_BRUSH
+
+    big = 4
+    image = Image.new("L", (CANVAS_PX * big, CANVAS_PX * big), 0)
+    draw = ImageDraw.Draw(image)
+    radius = DEFAULT_BRUSH * big / 2
+    for stroke in canvas_strokes(strokes)[:count]:
+        xy = stroke * big
+        if len(xy) > 1:
+            draw.line([tuple(q) for q in xy], fill=255, width=round(DEFAULT_BRUSH * big), joint="curve")
+        for x, y in (xy[0], xy[-1]) if len(xy) > 1 else xy:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    gray = np.asarray(image.reduce(big))
+    return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+
+
+def canvas_value(strokes: list[np.ndarray], png: str | list) -> str:
+    """The canvas component's value: fabric.js's paths (one per stroke) and the PNG."""
+    if not strokes:
+        png = PNGS[-1, -1]
+    objects = [{"type": "Path", "stroke": "#FFFFFF", "strokeWidth": 18, "strokeLineCap": "round",
+                "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]]}
+               for stroke in strokes]
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"},
+                                   "data": png}})
+
+
+async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple[Session, float]:
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(INSTRUMENT)
+    await context.add_init_script(WATCH)
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    began = time.perf_counter()
+    await page.goto(url, timeout=timeout_ms)
+    await page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
+    await page.wait_for_function("() => window.__digitlab.idle()", timeout=timeout_ms)
+    opened = time.perf_counter() - began
+    await page.evaluate("t => window.__digitlab.watch(t)", '[data-testid="stMetricValue"]')  # the Prediction's value
+    return Session(name, page), opened
+
+
+def stats(values) -> dict:
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return {"n": 0}
+    return {"n": int(len(values)), "p50_ms": round(float(np.median(values)), 1),
+            "p95_ms": round(float(np.percentile(values, 95)), 1), "max_ms": round(float(values.max()), 1),
+            "mean_ms": round(float(values.mean()), 1)}
+
+
+def summary(sessions: list[Session]) -> dict:
+    drawn = sum(s.drawn for s in sessions)
+    errors = [f"{s.name}: {e}" for s in sessions for e in s.errors]
+    return {"sessions": len(sessions), "digits_measured": drawn, "read_right": sum(s.right for s in sessions),
+            "read_right_share": round(sum(s.right for s in sessions) / drawn, 3) if drawn else None,
+            "errors": len(errors), "error_examples": errors[:10], "late_starts": sum(s.late for s in sessions),
+            "up_to_run_over": stats([v for s in sessions for v in s.run_over]),
+            "up_to_metric_change": stats([v for s in sessions for v in s.metric_change])}
+
+
+# --- isolation ------------------------------------------------------------------------------------------
+
+async def sidebar_choice(session: Session, networks: list[str]) -> str:
+    """The session's own widget choice: the checked Network radio option, or the brush width."""
+    if len(networks) > 1:
+        for name in networks:
+            if await session.page.get_by_role("radio", name=NETWORK_TITLES[name]).is_checked():
+                return name
+        return "?"
+    return (await session.page.get_by_test_id("stSliderThumbValue").inner_text()).strip()
+
+
+async def switch_choice(session: Session, networks: list[str], timeout_ms: float) -> str:
+    """Switches session's Network radio to the second network (or its brush to the widest); the new choice."""
+    started = await session.evaluate("window.__digitlab.started")
+    sidebar = session.page.get_by_test_id("stSidebar")
+    if len(networks) > 1:
+        await sidebar.get_by_text(NETWORK_TITLES[networks[1]], exact=True).click()
+    else:
+        slider = session.page.get_by_role("slider", name="Brush width (px)")
+        await slider.focus()
+        await slider.press("End")
+    await session.wait_run_after(started, timeout_ms)
+    return await sidebar_choice(session, networks)
+
+
+async def interleaved(a: Session, b: Session, stroke_a, stroke_b, timeout_ms: float) -> None:
+    """Both sessions draw one stroke at the same time: their mouse events alternate, both buttons up together."""
+    async def one(session, stroke, box):
+        counts = await session.evaluate("window.__digitlab.started")
+        await session.stroke(box, stroke)
+        await session.wait_run_after(counts, timeout_ms)
+    boxes = [await s.page.locator(CANVAS).bounding_box() for s in (a, b)]
+    await asyncio.gather(one(a, stroke_a, boxes[0]), one(b, stroke_b, boxes[1]))
+
+
+async def isolation_check(browser, url: str, pen, networks: list[str], rounds: int, timeout_ms: float) -> dict:
+    (a, _), (b, _) = await asyncio.gather(*(open_session(browser, url, n, timeout_ms) for n in ("A", "B")))
+    single = [int(i) for i in range(len(pen)) if len(pen.strokes(i)) == 1]
+    problems, checked = [], []
+    chosen_a = before_b = None
+    try:
+        before_b = await sidebar_choice(b, networks)
+        chosen_a = await switch_choice(a, networks, timeout_ms)
+        if chosen_a == before_b:
+            problems.append(f"A's switch did not take: A {chosen_a!r}, B {before_b!r}")
+        for r in range(rounds):
+            i, j = single[(7 * r) % len(single)], single[(7 * r + 3) % len(single)]
+            if pen.labels[i] == pen.labels[j]:
+                j = next(k for k in single if pen.labels[k] != pen.labels[i])
+            si, sj = canvas_strokes(pen.strokes(i))[0], canvas_strokes(pen.strokes(j))[0]
+            reference = {}
+            for session, stroke in ((a, si), (b, sj)):  # alone first: what each page reads for its drawing
+                await session.reset(timeout_ms)
+                reference[session.name] = (await session.draw([stroke], timeout_ms))[0]
+            for session in (a, b):
+                await session.reset(timeout_ms)
+                await session.evaluate("() => { window.__digitlab.shown = []; }")
+            await interleaved(a, b, si, sj, timeout_ms)
+            for session, other, stroke_label in ((a, b, pen.labels[i]), (b, a, pen.labels[j])):
+                shown = await session.evaluate("() => window.__digitlab.shown")
+                final = await session.prediction()
+                ok = final == reference[session.name] and set(shown) <= {DASH, reference[session.name]}
+                if not ok:
+                    problems.append(f"round {r}: {session.name} drew a {stroke_label} (alone read {reference[session.name]!r}) "
+                                    f"but showed {shown} (other page alone: {reference[other.name]!r})")
+            checked.append({"round": r, "A_drew": int(pen.labels[i]), "B_drew": int(pen.labels[j]),
+                            "A_alone": reference["A"], "B_alone": reference["B"],
+                            "A_together": await a.prediction(), "B_together": await b.prediction(),
+                            "distinguishable": reference["A"] != reference["B"]})
+            for session in (a, b):
+                await session.check_exceptions()
+        after = {"A": await sidebar_choice(a, networks), "B": await sidebar_choice(b, networks)}
+        if after["A"] != chosen_a or after["B"] != before_b:
+            problems.append(f"widget choices moved: A {chosen_a!r} -> {after['A']!r}, B {before_b!r} -> {after['B']!r}")
+        captions = {}
+        if len(networks) > 1:  # each page names the OTHER network in its "The ... reads" caption
+            for session, own in ((a, chosen_a), (b, before_b)):
+                text = await session.page.get_by_test_id("stMain").inner_text()
+                others = [n for n in networks if n != own]
+                captions[session.name] = [f"The {NETWORK_TITLES[n].lower()} reads" in text for n in others]
+                if f"The {NETWORK_TITLES[own].lower()} reads" in text or not all(captions[session.name]):
+                    problems.append(f"{session.name}'s caption names the wrong network (own {own!r})")
+    except Exception as error:
+        problems.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    finally:
+        for session in (a, b):
+            await session.page.context.close()
+    return {"widget": "Network radio" if len(networks) > 1 else "brush slider (only one network is trained)",
+            "A_choice": chosen_a, "B_choice": before_b,
+            "rounds": checked, "leaks_or_problems": problems, "isolated": not problems}
+
+
+# --- the run --------------------------------------------------------------------------------------------
+
+def pen_digits(pen, seed: int) -> list[tuple[list[np.ndarray], int, int]]:
+    """All the pen sample's digits in a random order: (strokes on the canvas, label, sample index)."""
+    order = np.random.default_rng(seed).permutation(len(pen))
+    return [(canvas_strokes(pen.strokes(int(i))), int(pen.labels[i]), int(i)) for i in order]
+
+
+async def open_protocol_session(url: str, name: str, timeout_ms: float) -> tuple[ProtocolSession, float]:
+    session = ProtocolSession(name, url)
+    began = time.perf_counter()
+    await session.connect(timeout_ms)
+    return session, time.perf_counter() - began
+
+
+async def close(session: Session) -> None:
+    if isinstance(session, ProtocolSession):
+        await session.close()
+    else:
+        await session.page.context.close()
+
+
+async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
+    from playwright.async_api import async_playwright
+
+    pen = load_pen_digits(PEN_SAMPLE)
+    timeout_ms = args.timeout * 1000
+    networks = available_networks()
+    result["networks"] = networks
+    browsers_in_class = min(args.browsers, args.sessions)
+    async with async_playwright() as playwright:
+        browsers = []
+
+        async def browser_for(k: int):
+            while len(browsers) <= k // args.per_browser:
+                browsers.append(await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+            return browsers[k // args.per_browser]
+
+        try:
+            # 1. a single user, alone: in a browser, then through the protocol
+            monitor.enter("single_user")
+            result["single_user"] = {}
+            kinds = ["browser"] + (["protocol"] if browsers_in_class < args.sessions else [])
+            for kind in kinds:
+                if kind == "browser":
+                    session, opened = await open_session(await browser_for(0), url, "single", timeout_ms * 3)
+                else:
+                    session, opened = await open_protocol_session(url, "single-protocol", timeout_ms)
+                digits = pen_digits(pen, seed=0)
+                for k in range(2):  # warm-up (the first: TensorFlow's import and the network's first load)
+                    await session.one_digit(*digits[-1 - k][:2], url, timeout_ms * 3, record=False, sample=digits[-1 - k][2])
+                began = time.monotonic()
+                await session.loop(digits, url, began, args.interval, began + args.baseline * args.interval, timeout_ms)
+                await close(session)
+                result["single_user"][kind] = {"page_open_s": round(opened, 2), **summary([session])}
+                print(f"single user ({kind}): {json.dumps(result['single_user'][kind])}", flush=True)
+
+            # 2. the classroom: everybody arrives within one interval, then draws a digit every interval
+            monitor.enter("opening")
+            kinds = ["browser"] * browsers_in_class + ["protocol"] * (args.sessions - browsers_in_class)
+            stagger = args.interval / args.sessions
+
+            async def arrive(k: int):
+                await asyncio.sleep(k * stagger)
+                if kinds[k] == "browser":
+                    return await open_session(await browser_for(k), url, f"b{k:02d}", timeout_ms * 3)
+                return await open_protocol_session(url, f"p{k:02d}", timeout_ms * 3)
+
+            opened = await asyncio.gather(*(arrive(k) for k in range(args.sessions)), return_exceptions=True)
+            open_errors = [f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                           for e in opened if isinstance(e, BaseException)]
+            sessions = [s for s, _ in (o for o in opened if not isinstance(o, BaseException))]
+            open_times = {kind: [t for (s, t) in (o for o in opened if not isinstance(o, BaseException))
+                                 if isinstance(s, ProtocolSession) == (kind == "protocol")] for kind in ("browser", "protocol")}
+            result["classroom_page_open"] = {
+                "opened": len(sessions), "failed": len(open_errors), "errors": open_errors[:5],
+                **{f"{kind}_p50_s": round(float(np.median(t)), 2) for kind, t in open_times.items() if t},
+                **{f"{kind}_max_s": round(float(max(t)), 2) for kind, t in open_times.items() if t}}
+            print(f"classroom sessions open: {json.dumps(result['classroom_page_open'])}", flush=True)
+            monitor.enter("classroom")
+            start = time.monotonic() + 1
+            await asyncio.gather(*(
+                s.loop(pen_digits(pen, seed=1 + k), url, start + k * args.interval / len(sessions), args.interval,
+                       start + args.duration, timeout_ms)
+                for k, s in enumerate(sessions)))
+            monitor.enter("isolation")
+            result["classroom"] = {"all": summary(sessions), "errors_opening": len(open_errors)}
+            for kind, cls in (("browser", Session), ("protocol", ProtocolSession)):
+                group = [s for s in sessions if (type(s) is cls)]
+                if group:
+                    result["classroom"][kind] = summary(group)
+            result["classroom"]["digits_scheduled"] = int(args.sessions * args.duration / args.interval)
+            print(f"classroom: {json.dumps(result['classroom'])}", flush=True)
+            await asyncio.gather(*(close(s) for s in sessions), return_exceptions=True)
+
+            # 3. isolation: two browser sessions drawing at the same time
+            result["isolation"] = await isolation_check(await browser_for(0), url, pen, networks, args.isolation_rounds,
+                                                        timeout_ms)
+            monitor.enter("end")
+            print(f"isolation: {json.dumps(result['isolation'])}", flush=True)
+        finally:
+            for browser in browsers:
+                await browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between one session's digits")
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds of classroom load")
+    parser.add_argument("--baseline", type=int, default=20, help="digits drawn by the single user")
+    parser.add_argument("--browsers", type=int, default=2,
+                        help="classroom sessions in real browser contexts; the others speak Streamlit's protocol")
+    parser.add_argument("--per-browser", type=int, default=30, help="contexts (sessions) per Chromium process")
+    parser.add_argument("--isolation-rounds", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a wait counts as an error")
+    parser.add_argument("--model-dir", help=f"networks to serve (${MODEL_DIR_VARIABLE}); default: {model_dir()}")
+    parser.add_argument("--app", default=str(PROJECT_DIR / "app.py"),
+                        help="the script to serve (a variant of app.py must sit beside app_pages/ and digitlab/)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
+    args = parser.parse_args()
+    if args.model_dir:
+        os.environ[MODEL_DIR_VARIABLE] = str(Path(args.model_dir).resolve())
+
+    began = time.monotonic()
+    result: dict = {"goals": GOALS, "settings": vars(args)}
+    with open("/proc/loadavg") as f:
+        result["load_average_at_start"] = f.read().split()[:3]
+    folder = Path(tempfile.mkdtemp(prefix="classroom-"))
+    server = StreamlitServer(Path(args.app), env={"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"),
+                                                  **dict(e.split("=", 1) for e in args.env)})
+    monitor = None
+    try:
+        server.start().wait_until_up()
+        render_pngs(load_pen_digits(PEN_SAMPLE))  # the protocol sessions' canvas pictures, made before any timing
+        monitor = Monitor(server.process.pid)
+        monitor.start()
+        asyncio.run(classroom(args, server.url, monitor, result))
+    finally:
+        if monitor:
+            monitor.stop_event.set()
+            monitor.join(timeout=5)
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    mb = 1 / 2 ** 20
+    result["server_memory_mb"] = {phase: round(p["server_rss"] * mb) for phase, p in monitor.peaks.items()}
+    result["server_memory_peak_mb"] = round(max(p["server_rss"] for p in monitor.peaks.values()) * mb)
+    result["browsers_and_driver_pss_peak_mb"] = round(max(p["clients_rss"] for p in monitor.peaks.values()) * mb)
+    result["cpu"] = {"single_user": monitor.cpu("single_user", "opening"), "opening": monitor.cpu("opening", "classroom"),
+                     "classroom": monitor.cpu("classroom", "isolation")}
+    ratios = {}
+    for kind in ("browser", "protocol"):
+        alone, crowd = result["single_user"].get(kind), result["classroom"].get(kind)
+        if not (alone and crowd):
+            continue
+        for measure in ("up_to_run_over", "up_to_metric_change"):
+            a_, c_ = alone[measure], crowd[measure]
+            if a_.get("n") and c_.get("n"):
+                ratios[f"{kind}_{measure}"] = {"single_p95_ms": a_["p95_ms"], "classroom_p95_ms": c_["p95_ms"],
+                                               "single_p50_ms": a_["p50_ms"], "classroom_p50_ms": c_["p50_ms"],
+                                               "p95_ratio": round(c_["p95_ms"] / a_["p95_ms"], 2)}
+    result["p95_classroom_over_single"] = ratios
+    errors = (sum(v["errors"] for v in result["single_user"].values()) + result["classroom"]["all"]["errors"]
+              + result["classroom"]["errors_opening"])
+    result["meets_goals"] = {
+        "no_errors": errors == 0,
+        "p95_within_2x_single_user": bool(ratios) and all(r["p95_ratio"] <= GOALS["p95_load_over_single"] for r in ratios.values()),
+        "sessions_isolated": result["isolation"]["isolated"]}
+    with open("/proc/loadavg") as f:
+        result["load_average_at_end"] = f.read().split()[:3]
+    result["notes"] = ("latencies in the page's clock: mouse-up of a digit's last stroke -> Streamlit's run over "
+                       "(up_to_run_over) / the Prediction metric's text changed (up_to_metric_change); the browsers "
+                       "share this machine's cores with the server (see cpu), so a classroom of separate "
+                       "computers would load the server alone")
+    result["total_s"] = round(time.monotonic() - began, 1)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
