@@ -43,7 +43,7 @@ def app_url(tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed before another module starts its own Playwright (one per thread at a time)
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
