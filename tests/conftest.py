@@ -1,5 +1,6 @@
 """Shared fixtures: the small real samples committed in tests/data and the committed seed network."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ DATA = Path(__file__).resolve().parent / "data"
 sys.path.insert(0, str(ROOT))
 
 from digitlab.config import model_path  # noqa: E402
+from tools.browser import browser_missing  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +42,14 @@ def upscaled_on_canvas(digit: np.ndarray, canvas: int = 280) -> np.ndarray:
 
     big = np.asarray(Image.fromarray(digit).resize((canvas, canvas), Image.Resampling.BICUBIC))
     return np.dstack([big, big, big, np.full_like(big, 255)])
+
+
+def skip_without_browser() -> None:
+    """At the top of a browser test module: skip it when Chromium or playwright is missing, unless
+    DIGITLAB_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
+    missing = browser_missing()
+    if missing:
+        reason = "browser tests cannot run: " + "; ".join(missing)
+        if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)

@@ -14,16 +14,11 @@ import re
 import numpy as np
 import pytest
 
-from conftest import DATA, ROOT
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, browser_missing, ink_pixels,
+from conftest import DATA, ROOT, skip_without_browser
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels, open_instrumented_page,
                            mouse_stroke, runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
 
-_missing = browser_missing()
-if _missing:
-    _reason = "browser tests cannot run: " + "; ".join(_missing)
-    if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{_reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -57,14 +52,7 @@ def pen():
 
 
 def open_draw_page(browser, app_url, **context_options):
-    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
-    context.add_init_script(INSTRUMENT)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(app_url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
-    wait_until_idle(page, timeout=SLOW)
-    return page
+    return open_instrumented_page(browser, app_url, SLOW, **context_options)
 
 
 @pytest.fixture(scope="module")

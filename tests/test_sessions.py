@@ -8,22 +8,16 @@ option, not how well it reads). Skipped like tests/test_browser.py when Chromium
 unless DIGITLAB_REQUIRE_BROWSER=1.
 """
 
-import os
 import shutil
 
 import numpy as np
 import pytest
 
-from conftest import DATA, ROOT
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, browser_missing, mouse_path,
+from conftest import DATA, ROOT, skip_without_browser
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, mouse_path,
                            page_points, runs_started, wait_for_run_after, wait_until_idle)
 
-_missing = browser_missing()
-if _missing:
-    _reason = "browser tests cannot run: " + "; ".join(_missing)
-    if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{_reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, ink_pixels,
+                           open_instrumented_page,
                            mouse_stroke, runs_started, wait_for_run_after, wait_until_idle)
 
 PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
@@ -45,13 +46,7 @@ def stats(values) -> dict:
 
 
 def open_page(browser, url, target, timeout_ms=60_000):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(INSTRUMENT)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
-    wait_until_idle(page, timeout=timeout_ms)
+    page = open_instrumented_page(browser, url, timeout_ms)
     page.evaluate("t => window.__digitlab.watch(t)", target)
     return page
 
