@@ -83,6 +83,16 @@ def browser_missing() -> list[str]:
     ] if lacking]
 
 
+def latency_stats(milliseconds) -> dict:
+    """Count, median (p50), p95, min, max and mean of a list of latencies in ms, rounded to 0.1 ms."""
+    values = np.asarray(milliseconds, dtype=float)
+    if not len(values):
+        return {"n": 0}
+    return {"n": int(len(values)), "p50_ms": round(float(np.median(values)), 1),
+            "p95_ms": round(float(np.percentile(values, 95)), 1), "min_ms": round(float(values.min()), 1),
+            "max_ms": round(float(values.max()), 1), "mean_ms": round(float(values.mean()), 1)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -57,7 +57,8 @@ import numpy as np
 
 from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_TITLES, available_networks, model_dir
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, mouse_path
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, latency_stats,
+                           mouse_path)
 
 PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
 RESET = "Reset canvas & history"
@@ -513,23 +514,14 @@ async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple
     return Session(name, page), opened
 
 
-def stats(values) -> dict:
-    values = np.asarray(values, dtype=float)
-    if not len(values):
-        return {"n": 0}
-    return {"n": int(len(values)), "p50_ms": round(float(np.median(values)), 1),
-            "p95_ms": round(float(np.percentile(values, 95)), 1), "max_ms": round(float(values.max()), 1),
-            "mean_ms": round(float(values.mean()), 1)}
-
-
 def summary(sessions: list[Session]) -> dict:
     drawn = sum(s.drawn for s in sessions)
     errors = [f"{s.name}: {e}" for s in sessions for e in s.errors]
     return {"sessions": len(sessions), "digits_measured": drawn, "read_right": sum(s.right for s in sessions),
             "read_right_share": round(sum(s.right for s in sessions) / drawn, 3) if drawn else None,
             "errors": len(errors), "error_examples": errors[:10], "late_starts": sum(s.late for s in sessions),
-            "up_to_run_over": stats([v for s in sessions for v in s.run_over]),
-            "up_to_metric_change": stats([v for s in sessions for v in s.metric_change])}
+            "up_to_run_over": latency_stats([v for s in sessions for v in s.run_over]),
+            "up_to_metric_change": latency_stats([v for s in sessions for v in s.metric_change])}
 
 
 # --- isolation ------------------------------------------------------------------------------------------
