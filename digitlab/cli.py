@@ -36,7 +36,7 @@ def predict(args) -> int:
 
 
 def evaluate_pen(args) -> int:
-    from digitlab.evaluate import evaluate
+    from digitlab.evaluate import error_gallery, evaluate
     from digitlab.pen import load_pen_digits
 
     pen = load_pen_digits(args.path)
@@ -44,7 +44,9 @@ def evaluate_pen(args) -> int:
         pen = pen.subset(np.arange(min(args.limit, len(pen))))
     rendering = Rendering(brush=args.brush, height=args.height, spread=args.spread,
                           black_on_white=args.black_on_white, seed=args.seed)
-    result = evaluate(load_network(args.model), pen, rendering)
+    result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors))
+    if args.errors:
+        error_gallery(result.pop("inputs"), pen.labels, np.asarray(result["predicted"])).save(args.errors)
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "predicted"}))
         return 0
@@ -83,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     pen.add_argument("--seed", type=int, default=0, help="seed of the random offsets (default: 0)")
     pen.add_argument("--limit", type=int, help="only the first N samples")
     pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    pen.add_argument("--errors", metavar="PNG", help="also save the misread digits, as the network saw them, to PNG")
     pen.set_defaults(run=evaluate_pen)
 
     timing = commands.add_parser("bench", help="time canvas -> probabilities for each trained network; prints JSON")

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, IMAGE_SIZE, NUM_CLASSES
 from digitlab.inference import Network
@@ -35,8 +36,9 @@ def canvas_inputs(pen: PenDigits, rendering: Rendering = Rendering()) -> tuple[n
     return inputs, has_ink
 
 
-def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering()) -> dict:
-    """Accuracy overall, per digit and per source, and the predictions (-1 where nothing was read)."""
+def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False) -> dict:
+    """Accuracy overall, per digit and per source, and the predictions (-1 where nothing was read);
+    with keep_inputs, also the (N, 28, 28) network inputs under "inputs"."""
     inputs, has_ink = canvas_inputs(pen, rendering)
     predicted = np.where(has_ink, network.probabilities(inputs).argmax(axis=1), -1)
     correct = predicted == pen.labels
@@ -49,7 +51,24 @@ def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(
         "per_source": per_source,
         "unread": int((~has_ink).sum()),
         "predicted": predicted.tolist(),
+        **({"inputs": inputs} if keep_inputs else {}),
     }
+
+
+def error_gallery(inputs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, limit: int = 120,
+                  columns: int = 12, scale: int = 3) -> Image.Image:
+    """The misread digits as the network saw them, each captioned "label>read", in a grid (a PNG for a report)."""
+    wrong = np.flatnonzero(predicted != labels)[:limit]
+    cell_w, cell_h = IMAGE_SIZE * scale, IMAGE_SIZE * scale + 12
+    rows = max(1, -(-len(wrong) // columns))
+    sheet = Image.new("L", (columns * cell_w, rows * cell_h), 40)
+    draw = ImageDraw.Draw(sheet)
+    for k, i in enumerate(wrong):
+        left, top = (k % columns) * cell_w, (k // columns) * cell_h
+        digit = Image.fromarray((inputs[i] * 255).astype(np.uint8)).resize((cell_w, cell_w), Image.Resampling.NEAREST)
+        sheet.paste(digit, (left, top))
+        draw.text((left + 2, top + cell_w), f"{labels[i]}>{predicted[i]}", fill=255)
+    return sheet
 
 
 def _share(correct: np.ndarray) -> dict:

@@ -54,9 +54,14 @@ def test_predict_with_a_missing_model_says_how_to_fix_it(tmp_path):
     assert result.returncode == 2 and "python train.py" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_evaluate_pen_prints_overall_per_digit_and_per_source():
-    result = run_cli("evaluate-pen", str(ROOT / "tests" / "data" / "pen_sample.npz"), "--json")
+def test_evaluate_pen_prints_overall_per_digit_and_per_source(tmp_path):
+    gallery = tmp_path / "errors.png"
+    result = run_cli("evaluate-pen", str(ROOT / "tests" / "data" / "pen_sample.npz"), "--json",
+                     "--model", str(ROOT / "model" / "dense.keras"), "--errors", str(gallery))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["samples"] == 300 and set(report["per_digit"]) == {str(d) for d in range(10)}
     assert report["accuracy"] >= 0.9 and report["per_source"]
+    misread = round(300 * (1 - report["accuracy"]))
+    rows = -(-misread // 12)
+    assert Image.open(gallery).size == (12 * 84, rows * 96)  # one 84 px cell (and caption) per misread digit
