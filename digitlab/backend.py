@@ -6,6 +6,7 @@ silences what comes later; the lines printed during the import itself can only b
 """
 
 import gc
+import importlib
 import os
 import sys
 import threading
@@ -35,7 +36,7 @@ def _quiet_import() -> None:
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import keras  # noqa: F401
+            importlib.import_module("keras")
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
