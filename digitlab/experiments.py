@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-from keras import layers
 
-from digitlab.config import IMAGE_SIZE, NUM_CLASSES
 from digitlab.data import DataError, load_mnist
+from digitlab.networks import build_dense
 from digitlab.test_set import load_test_set
 
 
@@ -53,23 +52,9 @@ PRESETS = {
 
 
 def build_variant(name: str) -> keras.Model:
-    """784 pixels -> Dense(units, relu) [-> Dropout] -> Dense(10, softmax), compiled as the seed network is.
-
-    The layers are named: Keras's automatic names come from a per-thread counter, which a model built in a
-    fresh training thread could repeat.
-    """
+    """The seed network with this variant's hidden width and dropout, compiled as the seed network is."""
     variant = VARIANTS[name]
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(IMAGE_SIZE * IMAGE_SIZE,)),
-            layers.Dense(variant.units, activation="relu", name="hidden"),
-            *([layers.Dropout(variant.dropout, name="dropout")] if variant.dropout else []),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="digits"),
-        ],
-        name=f"experiment_{name}",
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return build_dense(variant.units, variant.dropout, name=f"experiment_{name}")
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,21 @@ from keras import layers
 from digitlab.config import IMAGE_SIZE, NUM_CLASSES
 
 
-def build_dense() -> keras.Model:
-    """784 pixels -> Dense(512, relu) -> Dense(10, softmax), compiled with rmsprop and cross-entropy."""
+def build_dense(units: int = 512, dropout: float = 0.0, name: str = "dense") -> keras.Model:
+    """784 pixels -> Dense(units, relu) [-> Dropout] -> Dense(10, softmax), compiled with rmsprop and cross-entropy.
+
+    The defaults are the seed network; the Train page's variants change the width or add dropout. The
+    layers are named: Keras's automatic names come from a per-thread counter, which a model built in a
+    fresh training thread could repeat.
+    """
     model = keras.Sequential(
         [
             keras.Input(shape=(IMAGE_SIZE * IMAGE_SIZE,)),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(units, activation="relu", name="hidden"),
+            *([layers.Dropout(dropout, name="dropout")] if dropout else []),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="digits"),
         ],
-        name="dense",
+        name=name,
     )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
