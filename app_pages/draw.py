@@ -53,6 +53,58 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture: bytes |
             st.toast(f"Saved as a {label}: {len(collection)} drawings in the class's collection.")
 
 
+def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[str], subject: str,
+           picture: bytes | None) -> None:
+    """The Prediction metric, the other network's reading, and the form that saves the drawing."""
+    digit = int(probabilities.argmax())
+    st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
+              delta_arrow="off", help=f"What {subject} reads.")
+    for other in (name for name in trained if name != chosen):
+        try:
+            second = network(other).probabilities(x[None])[0]
+        except ModelError:
+            continue
+        st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
+                   f"({second.max():.0%} sure).")
+    save_form(x, digit, chosen, picture)
+
+
+@st.fragment
+def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], experiment, subject: str) -> None:
+    """The input, what the network sees, its answer and the chart.
+
+    A fragment: a stroke reruns only this part of the page, not the navigation, sidebar and title, so
+    each answer costs the server less work; with a classroom on one server, that work is the latency.
+    """
+    input_column, answer_column = st.columns([3, 2])
+    with input_column:
+        try:
+            x, picture = uploaded_input() if source == UPLOAD else drawn_input(brush)
+        except ValueError as error:  # an image of a shape no digit comes in
+            st.error(f"This image cannot be read as a digit ({error}).")
+            x, picture = None, None
+    st.session_state[CURRENT_INPUT] = x
+
+    # The network is loaded only once there is something to read: the canvas is usable at once, while
+    # TensorFlow (seconds to import; app.py starts it in the background) is still loading.
+    try:
+        reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
+    except ModelError as error:
+        st.error(f"The network could not be loaded. {error}")
+        return
+    probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))
+
+    with answer_column:
+        if x is None:
+            st.metric("Prediction", "—", help="Nothing to read yet.")
+            st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
+        else:
+            answer(x, probabilities, chosen, trained, subject, picture)
+        st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
+                                      "on 28 × 28 pixels, just as MNIST's digits were made.")
+    st.vega_lite_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"), width="stretch")
+
+
 st.title("Draw a digit")
 st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answers after every stroke.")
 
@@ -70,42 +122,4 @@ if chosen != EXPERIMENT and not model_path(chosen).is_file():
     st.stop()
 
 source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, key="source", label_visibility="collapsed")
-input_column, answer_column = st.columns([3, 2])
-with input_column:
-    try:
-        x, picture = uploaded_input() if source == UPLOAD else drawn_input(brush)
-    except ValueError as error:  # an image of a shape no digit comes in
-        st.error(f"This image cannot be read as a digit ({error}).")
-        x, picture = None, None
-st.session_state[CURRENT_INPUT] = x
-
-# The network is loaded only once there is something to read: the canvas is usable at once, while
-# TensorFlow (seconds to import; app.py starts it in the background) is still loading.
-try:
-    reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
-except ModelError as error:
-    st.error(f"The network could not be loaded. {error}")
-    st.stop()
-probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))
-
-with answer_column:
-    if x is None:
-        st.metric("Prediction", "—", help="Nothing to read yet.")
-        st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
-    else:
-        digit = int(probabilities.argmax())
-        st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off", delta_arrow="off",
-                  help=f"What {subject} reads.")
-        for other in (name for name in trained if name != chosen):
-            try:
-                second = network(other).probabilities(x[None])[0]
-            except ModelError:
-                continue
-            st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
-                       f"({second.max():.0%} sure).")
-        save_form(x, digit, chosen, picture)
-    st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
-                                  "on 28 × 28 pixels, just as MNIST's digits were made.")
-
-st.vega_lite_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"),
-                width="stretch")
+read_and_answer(source, brush, chosen, trained, experiment, subject)

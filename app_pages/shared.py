@@ -49,7 +49,8 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     """The ten probabilities as bars, the winner in its own colour, as a Vega-Lite spec for st.vega_lite_chart.
 
     A plain spec rather than Altair: it is drawn after every stroke, and Altair's validation would cost
-    more than reading the digit."""
+    more than reading the digit. The ten rows sit in each layer, not at the top: Streamlit converts
+    top-level data to an Arrow table through pandas, which costs more than the rest of the chart."""
     winner = int(probabilities.argmax()) if probabilities.any() else -1
     values = [{"digit": name, "probability": float(p), "answer": "the network's answer" if d == winner else "other digits"}
               for d, (name, p) in enumerate(zip(CLASS_NAMES, probabilities))]
@@ -61,11 +62,11 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     colour = {"field": "answer", "type": "nominal", "legend": None,
               "scale": {"domain": ["the network's answer", "other digits"], "range": [WINNER_COLOUR, OTHER_COLOUR]}}
     return {
-        "title": title, "height": 260, "data": {"values": values},
+        "title": title, "height": 260,
         "layer": [
-            {"mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
+            {"data": {"values": values}, "mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
                 {"field": "digit", "type": "nominal"}, {"field": "probability", "type": "quantitative", "format": ".1%"}]}},
-            {"mark": {"type": "text", "dy": -8, "color": "#888"},
+            {"data": {"values": values}, "mark": {"type": "text", "dy": -8, "color": "#888"},
              "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}}},
         ],
     }

@@ -314,7 +314,7 @@ class Session:
 class ProtocolSession(Session):
     """A student without a browser: speaks Streamlit's websocket protocol as the page does (a BackMsg
     rerun_script carrying the canvas's value, the same JSON with a PNG data URL that the component sends
-    after each stroke) and reads the ForwardMsgs back: new_session, the Prediction metric's element,
+    after each stroke, naming the canvas's fragment as the page does) and reads the ForwardMsgs back: new_session, the Prediction metric's element,
     exception elements, script_finished. It fetches each run's image as the page would. What it costs the
     server is what a browser costs it; what it costs this machine is a fraction of a browser's rendering.
     Latencies run from sending a stroke's value: to the Prediction metric's element (metric_change) and to
@@ -324,7 +324,7 @@ class ProtocolSession(Session):
         super().__init__(name, page=None)
         self.url = url
         self.ws = None
-        self.canvas_id = None
+        self.canvas_id = self.canvas_fragment = None
         self.drawn_strokes = 0
         self.finished = asyncio.Event()
         self.sent_at = self.metric_at = self.finished_at = 0.0
@@ -360,7 +360,7 @@ class ProtocolSession(Session):
                 if which == "metric" and "Prediction" in element.metric.label:
                     self.metric, self.metric_at = element.metric.body, now
                 elif which == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
-                    self.canvas_id = element.bidi_component.id
+                    self.canvas_id, self.canvas_fragment = element.bidi_component.id, msg.delta.fragment_id
                 elif which == "exception":
                     self.exceptions.append(element.exception.message[:200])
                 elif which == "imgs":
@@ -379,6 +379,7 @@ class ProtocolSession(Session):
         state.context_info.locale = "en-US"
         state.context_info.url = self.url
         if canvas_value is not None:
+            state.fragment_id = self.canvas_fragment  # as the page does: a widget in a fragment reruns only it
             widget = state.widget_states.widgets.add()
             widget.id = self.canvas_id
             widget.json_value = canvas_value
