@@ -9,7 +9,10 @@ from digitlab.backend import import_keras
 
 @st.cache_resource
 def start_loading_tensorflow() -> threading.Thread:
-    """Import TensorFlow (seconds) in the background once per server, so that no page waits for it."""
+    """Import TensorFlow (seconds) in the background once per server, so that later pages need not wait.
+
+    Never for the Draw page: it reads drawings in NumPy from the saved weights and needs no TensorFlow,
+    and an import beside it would hold up its answers (loading TensorFlow's libraries holds the GIL)."""
     thread = threading.Thread(target=import_keras, name="import-tensorflow", daemon=True)
     thread.start()
     return thread
@@ -17,8 +20,9 @@ def start_loading_tensorflow() -> threading.Thread:
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
+draw = st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)
 pages = [
-    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    draw,
     st.Page("app_pages/overfitting.py", title="Overfitting", icon=":material/show_chart:"),
     st.Page("app_pages/inside.py", title="Inside the network", icon=":material/psychology:"),
     st.Page("app_pages/our_class.py", title="Our class", icon=":material/groups:"),
@@ -26,7 +30,9 @@ pages = [
     st.Page("app_pages/mistakes.py", title="Mistakes", icon=":material/rule:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
+page = st.navigation(pages)
 try:
-    st.navigation(pages).run()
+    page.run()
 finally:
-    start_loading_tensorflow()  # after the page is drawn: its first run does not share the CPU with the import
+    if page.url_path != draw.url_path:
+        start_loading_tensorflow()  # after the page is drawn: its run does not share the CPU with the import

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app_pages.shared import CURRENT_INPUT, enlarged, network, probability_chart
+from app_pages.shared import CURRENT_INPUT, enlarged, network, probability_chart, tensorflow_loaded
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.data import DataError
 from digitlab.inference import ModelError
@@ -89,6 +89,7 @@ if x is None:
 st.subheader("1 · The input: 28 × 28 = 784 numbers")
 st.image(enlarged(x, 168), caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.")
 
+tensorflow_loaded()  # the layers' outputs come from the Keras model
 views = layer_views(reader, x)
 if reader.model.layers and type(reader.model.layers[0]).__name__ == "Dense":
     show_dense(reader, views)

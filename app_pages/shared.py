@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
 from digitlab.config import CLASS_NAMES, IMAGE_SIZE, model_path, modified_time
 from digitlab.inference import Network, load_network
@@ -34,6 +35,13 @@ def network(name: str) -> Network:
     Raises ModelError (with the command that fixes it) if it is missing or broken."""
     path = model_path(name)
     return _cached_network(str(path), name, modified_time(path))
+
+
+def tensorflow_loaded() -> None:
+    """Waits for TensorFlow (imported once per server, in seconds), behind a spinner: for the pages that
+    train or look inside Keras models. The Draw page never needs it."""
+    with st.spinner("Loading TensorFlow (once per server, a few seconds)…"):
+        import_keras()
 
 
 @st.cache_resource

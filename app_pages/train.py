@@ -10,11 +10,14 @@ which the Draw page may offer next to the saved networks.
 
 import streamlit as st
 
-from app_pages.shared import SESSION_NETWORK, history_chart
-from digitlab.data import DataError
-from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
-from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
-from digitlab.metrics import history_table
+from app_pages.shared import SESSION_NETWORK, history_chart, tensorflow_loaded
+
+tensorflow_loaded()  # before the modules below import Keras: behind a spinner, not a blank page
+
+from digitlab.data import DataError  # noqa: E402
+from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data  # noqa: E402
+from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy  # noqa: E402
+from digitlab.metrics import history_table  # noqa: E402
 
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"

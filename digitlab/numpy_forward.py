@@ -2,8 +2,9 @@
 
 Calling a Keras model on one image costs milliseconds of framework overhead (and `model.predict`
 tens of them); the arithmetic itself is a few matrix products. For the layer types our networks use
-(Dense, Conv2D, MaxPooling2D, Flatten, Dropout) this runs the layers' own weights directly. Any
-other layer, or an unusual setting, returns None and the caller keeps calling Keras.
+(Dense, Conv2D, BatchNormalization, Activation, MaxPooling2D, Flatten, Dropout) this runs the layers'
+own weights directly, read from the saved file (digitlab.keras_file) or taken from a model in memory.
+Any other layer, or an unusual setting, returns None and the caller keeps calling Keras.
 """
 
 from collections.abc import Callable
@@ -14,24 +15,31 @@ from numpy.lib.stride_tricks import sliding_window_view
 Layer = Callable[[np.ndarray], np.ndarray]
 
 
-def numpy_layers(model) -> list[Layer] | None:
-    """One NumPy function per layer of `model` (a Keras Sequential), or None if a layer is not supported."""
-    layers = []
-    for layer in model.layers:
-        kind, config = type(layer).__name__, layer.get_config()
+def numpy_layers(layers: list) -> list[Layer] | None:
+    """One NumPy function per layer (digitlab.keras_file.LayerSpec: kind, config, weights), or None if a
+    layer is not supported."""
+    functions = []
+    for layer in layers:
+        kind, config, weights = layer.kind, layer.config, layer.weights
         if kind == "Dropout":
             continue  # inactive at inference
         if kind == "Flatten":
-            layers.append(lambda x: x.reshape(len(x), -1))  # channels-last order, as Keras flattens
-        elif kind == "Dense" and config.get("activation") in ACTIVATIONS and layer.use_bias:
-            layers.append(_dense(*layer.get_weights(), ACTIVATIONS[config["activation"]]))
+            functions.append(lambda x: x.reshape(len(x), -1))  # channels-last order, as Keras flattens
+        elif kind == "Dense" and config.get("activation") in ACTIVATIONS and config["use_bias"]:
+            functions.append(_dense(*weights, ACTIVATIONS[config["activation"]]))
         elif kind == "Conv2D" and _plain_convolution(config):
-            layers.append(_conv2d(*layer.get_weights(), config["padding"], ACTIVATIONS[config["activation"]]))
+            kernel, *bias = weights
+            functions.append(_conv2d(kernel, bias[0] if bias else 0.0, config["padding"],
+                                     ACTIVATIONS[config["activation"]]))
+        elif kind == "BatchNormalization" and config["axis"] in (-1, [-1], 3, [3]):
+            functions.append(_batch_norm(config, weights))
+        elif kind == "Activation" and config["activation"] in ACTIVATIONS:
+            functions.append(ACTIVATIONS[config["activation"]])
         elif kind == "MaxPooling2D" and _plain_pooling(config):
-            layers.append(_max_pool(tuple(config["pool_size"])))
+            functions.append(_max_pool(tuple(config["pool_size"])))
         else:
             return None
-    return layers or None
+    return functions or None
 
 
 def run(layers: list[Layer], x: np.ndarray) -> np.ndarray:
@@ -62,6 +70,17 @@ def _conv2d(kernel, bias, padding, activation) -> Layer:
     return convolve
 
 
+def _batch_norm(config: dict, weights: list) -> Layer:
+    """Inference-time batch normalisation: one scale and one offset per channel, from the moving statistics."""
+    weights = [np.asarray(w, np.float32) for w in weights]
+    gamma = weights.pop(0) if config["scale"] else 1.0
+    beta = weights.pop(0) if config["center"] else 0.0
+    moving_mean, moving_variance = weights
+    scale = gamma / np.sqrt(moving_variance + config["epsilon"])
+    offset = beta - moving_mean * scale
+    return lambda x: x * scale + offset
+
+
 def _max_pool(size: tuple[int, int]) -> Layer:
     ph, pw = size
 
@@ -76,7 +95,7 @@ def _max_pool(size: tuple[int, int]) -> Layer:
 def _plain_convolution(config: dict) -> bool:
     return (tuple(config["strides"]) == (1, 1) and tuple(config["dilation_rate"]) == (1, 1)
             and config["padding"] in ("same", "valid") and config.get("groups", 1) == 1
-            and config["data_format"] == "channels_last" and config["use_bias"]
+            and config["data_format"] == "channels_last"
             and config["activation"] in ACTIVATIONS)
 
 

@@ -1,10 +1,13 @@
-"""The committed seed network: its accuracy, and the fast NumPy path against Keras itself."""
+"""The committed networks: their accuracy, and the fast NumPy path (read from the files) against Keras itself."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from digitlab.config import model_path, report_path
 from digitlab.inference import ModelError, load_network
 
@@ -67,3 +70,35 @@ def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_smal
     np.testing.assert_allclose(cnn_network.probabilities(images), keras_output, atol=1e-5)  # NumPy path
     big_batch = cnn_network.probabilities(mnist_small.x_test[:200])  # Keras path
     np.testing.assert_allclose(big_batch[:64], keras_output, atol=1e-5)
+
+
+def test_a_saved_network_reads_drawings_without_importing_tensorflow():
+    """The Draw page's path: weights straight from the .keras file into NumPy; TensorFlow takes seconds to import."""
+    script = ("import sys, numpy as np; from digitlab.config import model_path; from digitlab.inference import load_network; "
+              "[load_network(model_path(n)).probabilities(np.zeros((1, 28, 28), np.float32)) for n in ('dense', 'cnn')]; "
+              "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_path):
+    """Every layer kind the NumPy pass knows, saved and read back without Keras, gives Keras's own answer."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(),
+                              layers.Activation("relu"), layers.MaxPooling2D(), layers.Conv2D(6, 3, padding="same"),
+                              layers.BatchNormalization(center=False), layers.Flatten(), layers.Dropout(0.5),
+                              layers.Dense(10, activation="softmax")])
+    for layer in model.layers:  # moving statistics far from their initial 0 and 1
+        if isinstance(layer, layers.BatchNormalization):
+            layer.set_weights([np.random.default_rng(len(w)).uniform(0.5, 2.0, w.shape).astype(np.float32)
+                               for w in layer.get_weights()])
+    model.save(tmp_path / "net.keras")
+    network = load_network(tmp_path / "net.keras")
+    images = np.random.default_rng(0).uniform(0, 1, (5, 28, 28)).astype(np.float32)
+    expected = np.asarray(model(images[..., None], training=False))
+    np.testing.assert_allclose(network.probabilities(images), expected, atol=1e-5)
+    assert network._numpy_layers is not None  # the NumPy path, not a fallback to Keras
