@@ -28,7 +28,8 @@ def test_augment_keeps_shape_and_range_and_changes_the_images(batch):
     assert np.isfinite(redrawn).all() and redrawn.min() >= 0 and redrawn.max() <= 1 + 1e-6
     assert np.allclose(redrawn.max(axis=(1, 2, 3)), 1)  # every digit keeps its ink, normalised like the app's
     changed = np.abs(redrawn - images.numpy()).mean(axis=(1, 2, 3)) > 0.005
-    assert changed.mean() > 0.6  # most digits are bent (a fifth are only refitted and centred)
+    assert 0.45 < changed.mean() < 0.85  # most digits are redrawn; about a third stay exactly as MNIST has them
+    assert (~changed).any()
     again = augment.augment(images, labels).numpy()
     assert not np.allclose(redrawn, again)  # a fresh redrawing every time
 
