@@ -10,7 +10,6 @@ Any other layer, or an unusual setting, returns None and the caller keeps callin
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 Layer = Callable[[np.ndarray], np.ndarray]
 
@@ -54,20 +53,41 @@ def _dense(weights, bias, activation) -> Layer:
 
 
 def _conv2d(kernel, bias, padding, activation) -> Layer:
-    """A stride-1 convolution as one matrix product over every k x k window (im2col)."""
+    """A stride-1 convolution as one matrix product over every k x k window (im2col).
+
+    The windows are gathered with one fancy index into the flattened input, computed once per input
+    shape; positions in the "same" padding point at an extra zero appended to each image. For one image
+    this is several times faster than building the windows with strided views and a transposed copy.
+    """
     kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
     kh, kw, channels, filters = kernel.shape
     flat_kernel = kernel.reshape(kh * kw * channels, filters)  # (kh, kw, in) order, as the windows below
+    gathers: dict[tuple[int, int], np.ndarray] = {}
 
     def convolve(x):
-        if padding == "same":
-            x = np.pad(x, ((0, 0), ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2), (0, 0)))
-        windows = sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, H, W, C, kh, kw)
-        n, h, w = windows.shape[:3]
-        columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n, h, w, kh * kw * channels)
-        return activation(columns @ flat_kernel + bias)
+        n, height, width, _ = x.shape
+        if (height, width) not in gathers:
+            gathers[height, width] = _window_index(height, width, channels, kh, kw, padding)
+        index = gathers[height, width]
+        flat = np.concatenate([x.reshape(n, -1), np.zeros((n, 1), x.dtype)], axis=1)
+        columns = np.take(flat, index, axis=1)  # (N, out_h, out_w, kh * kw * channels)
+        product = columns.reshape(-1, flat_kernel.shape[0]) @ flat_kernel  # a 2-D product: BLAS's fastest
+        return activation(product.reshape(*columns.shape[:3], filters) + bias)
 
     return convolve
+
+
+def _window_index(height, width, channels, kh, kw, padding) -> np.ndarray:
+    """(out_h, out_w, kh * kw * channels) indices into a flattened (height, width, channels) image plus one
+    trailing zero (index height * width * channels), in the kernel's (row, column, channel) order."""
+    top, left = ((kh - 1) // 2, (kw - 1) // 2) if padding == "same" else (0, 0)
+    out_h, out_w = (height, width) if padding == "same" else (height - kh + 1, width - kw + 1)
+    rows = np.arange(out_h)[:, None, None, None, None] + np.arange(kh)[None, None, :, None, None] - top
+    cols = np.arange(out_w)[None, :, None, None, None] + np.arange(kw)[None, None, None, :, None] - left
+    channel = np.arange(channels)[None, None, None, None, :]
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    index = np.where(inside, (rows * width + cols) * channels + channel, height * width * channels)
+    return index.reshape(out_h, out_w, kh * kw * channels)
 
 
 def _batch_norm(config: dict, weights: list) -> Layer:
