@@ -85,8 +85,8 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             x, picture = None, None
     st.session_state[CURRENT_INPUT] = x
 
-    # The network is loaded only once there is something to read: the canvas is usable at once, while
-    # TensorFlow (seconds to import; app.py starts it in the background) is still loading.
+    # The network is loaded once there is something to read: its weights straight from the file, in
+    # milliseconds and without TensorFlow (digitlab.keras_file), so the first run only shows the canvas.
     try:
         reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
     except ModelError as error:
