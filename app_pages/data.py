@@ -6,8 +6,9 @@ import streamlit as st
 
 from digitlab.config import CLASS_NAMES
 from digitlab.data import DataError
-from digitlab.explore import (array_table, enlarge, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
+from digitlab.explore import (array_table, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
                               samples_per_digit)
+from digitlab.images import enlarge
 
 BAR_COLOUR, HOT_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
 SPLIT_TITLES = {"train": "Training set", "test": "Test set"}
@@ -30,7 +31,8 @@ def cached_array_table(source: str):
 @st.cache_data
 def cached_mosaic(source: str, split: str, seed: int):
     images, labels = lesson_data().split(split)
-    return enlarge(mosaic(images, samples_per_digit(labels, PER_DIGIT, seed)), 2)
+    picture = mosaic(images, samples_per_digit(labels, PER_DIGIT, seed))
+    return enlarge(picture, 2 * picture.shape[1])
 
 
 def counts_chart(counts: pd.DataFrame, title: str) -> alt.Chart:
@@ -118,7 +120,7 @@ with numbers_column:
     st.altair_chart(pixel_chart(images[index]), width="content")
     st.caption(f"`x_{split}[{index}]`: 28 rows × 28 columns of pixel values, each cell shaded by its own value.")
 with picture_column:
-    st.image(enlarge(images[index], 6), caption="The same 784 numbers drawn as a picture.")
+    st.image(enlarge(images[index], 6 * images.shape[2]), caption="The same 784 numbers drawn as a picture.")
 st.markdown("To a person this is a digit; to the network it is **784 numbers**. The seed network flattens them "
             "into one row and divides by 255, so that each pixel becomes a number between 0 and 1.")
 

@@ -7,14 +7,14 @@ import streamlit as st
 from app_pages.shared import network
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
 from digitlab.data import DataError
-from digitlab.explore import enlarge
+from digitlab.images import enlarge
 from digitlab.inference import ModelError
 from digitlab.mistakes import cell, confusion_matrix, confusion_table, misclassified, predict, worst_confusions
 from digitlab.test_set import load_test_set
 
 
 RIGHT_COLOUR, SELECTED_COLOUR = "#5f5f5f", "#E69F00"  # grey for right answers, orange to mark the chosen cell
-THUMBNAIL = 3  # each 28 x 28 digit shown at 84 x 84 pixels
+THUMBNAIL = 84  # px: each 28 x 28 digit shown 3 times as wide
 TRUE_KEY, PREDICTED_KEY = "mistakes_true", "mistakes_predicted"
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
-from digitlab.config import CLASS_NAMES, IMAGE_SIZE, model_path, modified_time
+from digitlab.config import CLASS_NAMES, model_path, modified_time
+from digitlab.images import enlarge
 from digitlab.inference import Network, load_network
 
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget
@@ -81,12 +82,8 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
 
 
 def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Image:
-    """A small picture (values in [0, 1], or uint8 RGB) blown up with hard pixel edges, so each pixel shows."""
-    if picture is None:
-        picture = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    pixels = picture if picture.dtype == np.uint8 else (np.clip(picture, 0, 1) * 255).astype(np.uint8)
-    height = max(1, round(width * pixels.shape[0] / pixels.shape[1]))
-    return Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)
+    """digitlab.images.enlarge, at the Draw page's preview size unless told otherwise."""
+    return enlarge(picture, width)
 
 
 def history_chart(history, measure: str, title: str, epochs: int):

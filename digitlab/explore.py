@@ -90,8 +90,3 @@ def one_hot(label: int) -> np.ndarray:
     vector = np.zeros(NUM_CLASSES, np.float32)
     vector[int(label)] = 1
     return vector
-
-
-def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
-    """Each pixel as a factor x factor block: a crisp enlargement, with no blur between pixels."""
-    return np.kron(np.asarray(image), np.ones((factor, factor), np.uint8)).astype(np.uint8)

@@ -1,10 +1,13 @@
-"""Opening image files people hand us (uploads, the command line) safely."""
+"""Opening image files people hand us (uploads, the command line) safely, and blowing small pictures up to show."""
 
 import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps
+
+from digitlab.config import IMAGE_SIZE
 
 MAX_PIXELS = 50_000_000  # beyond this an image is refused, before decoding: it would take seconds and gigabytes
 WORKING_SIDE = 2048  # larger images are shrunk to this: a digit needs no more detail
@@ -43,3 +46,13 @@ def open_image(source: str | Path | bytes, name: str | None = None) -> Image.Ima
     if max(image.size) > WORKING_SIDE:
         image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
     return image
+
+
+def enlarge(picture: np.ndarray | None, width: int) -> Image.Image:
+    """A small picture (values in [0, 1], or uint8 grey or RGB) blown up to `width` px with hard pixel edges,
+    so that each pixel shows; None gives an empty 28 x 28 field."""
+    if picture is None:
+        picture = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    pixels = picture if picture.dtype == np.uint8 else (np.clip(picture, 0, 1) * 255).astype(np.uint8)
+    height = max(1, round(width * pixels.shape[0] / pixels.shape[1]))
+    return Image.fromarray(pixels).resize((width, height), Image.Resampling.NEAREST)

@@ -9,8 +9,9 @@ import digitlab.data
 from conftest import ROOT
 from digitlab.data import DataError
 from digitlab.experiments import experiment_data
-from digitlab.explore import (array_table, enlarge, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
+from digitlab.explore import (array_table, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
                               samples_per_digit)
+from digitlab.images import enlarge
 from digitlab.test_set import BUNDLED_TEST_SET, load_test_set
 
 APP = str(ROOT / "app.py")
@@ -78,7 +79,9 @@ def test_lesson_tables_and_pictures(mnist_small):
     assert len(pixels) == 784
     assert pixels.loc[(pixels["row"] == 7) & (pixels["column"] == 9), "value"].item() == mnist_small.x_test[0][7, 9]
     assert one_hot(3).tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
-    assert enlarge(mnist_small.x_test[0], 3).shape == (84, 84)
+    big = np.asarray(enlarge(mnist_small.x_test[0], 84))
+    assert big.shape == (84, 84) and np.array_equal(big[::3, ::3], mnist_small.x_test[0])  # crisp 3 x 3 blocks
+    assert np.array_equal(big[1::3, 2::3], mnist_small.x_test[0])
 
 
 def test_page_runs_offline_and_says_where_its_data_comes_from(offline):
