@@ -4,6 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.shared import full_mnist
 from digitlab.config import CLASS_NAMES
 from digitlab.data import DataError
 from digitlab.explore import (array_table, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
@@ -18,9 +19,8 @@ PIXEL_STEP = 22  # px per pixel in the grid of numbers: room for "255"
 
 @st.cache_resource(show_spinner="Loading MNIST…")
 def lesson_data():
-    """Loaded once per server: the Keras way when it works (one 11 MB download, then ~/.keras/datasets),
-    else the test set bundled in data/."""
-    return load_lesson_data()
+    """Full MNIST when it can be had, else the test set bundled in data/."""
+    return load_lesson_data(full_mnist())
 
 
 @st.cache_data

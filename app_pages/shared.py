@@ -12,6 +12,7 @@ from PIL import Image
 
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
+from digitlab.data import Mnist, download_or_none
 from digitlab.config import CLASS_NAMES, model_path, modified_time
 from digitlab.images import enlarge
 from digitlab.inference import Network, load_network
@@ -43,6 +44,13 @@ def tensorflow_loaded() -> None:
     train or look inside Keras models. The Draw page never needs it."""
     with st.spinner("Loading TensorFlow (once per server, a few seconds)…"):
         import_keras()
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def full_mnist() -> Mnist | None:
+    """Loaded once per server, for the Data and Train pages alike: the Keras way (one 11 MB download, then
+    ~/.keras/datasets), or None offline."""
+    return download_or_none()
 
 
 @st.cache_resource

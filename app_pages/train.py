@@ -10,7 +10,7 @@ which the Draw page may offer next to the saved networks.
 
 import streamlit as st
 
-from app_pages.shared import SESSION_NETWORK, history_chart, tensorflow_loaded
+from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart, tensorflow_loaded
 
 tensorflow_loaded()  # before the modules below import Keras: behind a spinner, not a blank page
 
@@ -29,7 +29,7 @@ MAX_EPOCHS = 50
 @st.cache_resource(show_spinner="Loading MNIST…")
 def data():
     """Loaded once per server: full MNIST the Keras way when it can be had, else the bundled test set split in two."""
-    return experiment_data()
+    return experiment_data(full_mnist())
 
 
 def sizes_for(pool: int) -> list[int]:

@@ -51,6 +51,15 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
     return Mnist(**validate(arrays), source=source)
 
 
+def download_or_none() -> Mnist | None:
+    """Full MNIST the Keras way (cached in ~/.keras/datasets after one download), or None when it cannot
+    be had (offline, say): the teaching pages then fall back to the bundled test set."""
+    try:
+        return load_mnist()
+    except DataError:
+        return None
+
+
 def _download() -> dict:
     from digitlab.backend import import_keras  # imported here: TensorFlow takes seconds to import
 

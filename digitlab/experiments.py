@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from digitlab.data import DataError, load_mnist
+from digitlab.data import Mnist
 from digitlab.networks import build_dense
 from digitlab.test_set import load_test_set
 
@@ -71,19 +71,16 @@ class ExperimentData:
         return self.x_pool[:size], self.y_pool[:size]
 
 
-def experiment_data(download: bool = True) -> ExperimentData:
-    """Full MNIST (60 000 to train on, 10 000 to test) the Keras way, else the bundled test set split in two.
+def experiment_data(mnist: Mnist | None) -> ExperimentData:
+    """Full MNIST (60 000 to train on, 10 000 to test; digitlab.data.download_or_none), else the bundled
+    test set split in two.
 
     Offline, the 10 000 bundled test images are dealt alternately into a training pool and a test set
     (5 000 each), so that the network is still tested only on images it never trained on.
     """
-    if download:
-        try:
-            mnist = load_mnist()
-            return ExperimentData(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
-                                  "full MNIST (keras.datasets.mnist): 60 000 training images, 10 000 test images")
-        except DataError:
-            pass
+    if mnist is not None:
+        return ExperimentData(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
+                              "full MNIST (keras.datasets.mnist): 60 000 training images, 10 000 test images")
     images, labels = load_test_set()
     return ExperimentData(images[0::2], labels[0::2], images[1::2], labels[1::2],
                           "the bundled MNIST test set, as full MNIST could not be downloaded: "

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from digitlab.config import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
-from digitlab.data import DataError, load_mnist
+from digitlab.data import Mnist
 from digitlab.test_set import BUNDLED_TEST_SET, load_test_set
 
 MEANINGS = {
@@ -32,16 +32,12 @@ class LessonData:
         return [name for name in ("train", "test") if f"x_{name}" in self.arrays]
 
 
-def load_lesson_data(download: bool = True) -> LessonData:
-    """MNIST as keras.datasets.mnist.load_data() gives it (cached in ~/.keras/datasets after one download);
-    when that fails (offline, say), the test set bundled in data/, which is the same 10 000 test images."""
-    if download:
-        try:
-            mnist = load_mnist()
-            arrays = {name: getattr(mnist, name) for name in ("x_train", "y_train", "x_test", "y_test")}
-            return LessonData(arrays, "keras.datasets.mnist.load_data()", complete=True)
-        except DataError:
-            pass
+def load_lesson_data(mnist: Mnist | None) -> LessonData:
+    """MNIST as keras.datasets.mnist.load_data() gives it (digitlab.data.download_or_none); without it
+    (offline, say), the test set bundled in data/, which is the same 10 000 test images."""
+    if mnist is not None:
+        arrays = {name: getattr(mnist, name) for name in ("x_train", "y_train", "x_test", "y_test")}
+        return LessonData(arrays, "keras.datasets.mnist.load_data()", complete=True)
     images, labels = load_test_set()
     return LessonData({"x_test": images, "y_test": labels},
                       f"the test set bundled with this app ({BUNDLED_TEST_SET.parent.name}/{BUNDLED_TEST_SET.name})",

@@ -50,13 +50,13 @@ def test_a_missing_or_broken_test_set_is_a_data_error(tmp_path):
 
 
 def test_offline_the_lesson_falls_back_to_the_bundled_test_set(offline):
-    data = load_lesson_data()
+    data = load_lesson_data(digitlab.data.download_or_none())
     assert not data.complete and data.splits == ["test"] and "bundled" in data.source
     assert data.split("test")[0].shape == (10_000, 28, 28)
 
 
 def test_offline_experiments_train_and_test_on_separate_halves(offline):
-    data = experiment_data()
+    data = experiment_data(digitlab.data.download_or_none())
     assert len(data.x_pool) == len(data.x_test) == 5_000 and "bundled" in data.source
     pool = {image.tobytes() for image in data.x_pool}
     assert not any(image.tobytes() in pool for image in data.x_test[:500])
