@@ -25,8 +25,8 @@ SIZE_JITTER = (0.9, 1.05)  # times the 20 px box
 MAX_SHIFT = 1.0  # px around MNIST's centre of mass
 ELASTIC_GRID = 4  # a 4 x 4 grid of random displacements, smoothly interpolated over the image
 ELASTIC_SIGMA = 1.0  # px (28-px image), standard deviation of the grid's displacements
-STYLE_RATE = {0: 0.35, 1: 0.6, 7: 0.25}  # share of these digits given a style MNIST lacks
-BASE_RATE = 0.5  # share of the flagged ones that also get a base
+STYLE_RATE = {0: 0.35, 1: 0.45, 7: 0.25}  # share of these digits given a style MNIST lacks
+BASE_RATE = 0.4  # share of the flagged ones that also get a base
 PLAIN_RATE = 0.35  # share of digits left exactly as MNIST has them
 
 

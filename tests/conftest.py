@@ -23,6 +23,14 @@ def mnist_small():
 
 
 @pytest.fixture(scope="session")
+def pen_dev():
+    """The whole UniPen dev set of the issue's targets (6 308 digits), for the accuracy and robustness checks."""
+    from digitlab.pen import load_pen_digits
+
+    return load_pen_digits(DATA / "pen_dev.npz")
+
+
+@pytest.fixture(scope="session")
 def pen_sample():
     from digitlab.pen import load_pen_digits
 

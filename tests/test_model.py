@@ -46,25 +46,40 @@ def cnn_network():
     return load_network(model_path("cnn"))
 
 
-def test_committed_convnet_reads_mnist_and_pen_digits(cnn_network, pen_sample):
-    """On MNIST's whole test set (bundled) it scores what its report says; on the pen sample, 97 % or more."""
+@pytest.fixture(scope="module")
+def convnet_on_pen_dev(cnn_network, pen_dev):
     from digitlab.evaluate import evaluate
+
+    return evaluate(cnn_network, pen_dev)
+
+
+def test_committed_convnet_reads_mnist_as_its_report_says(cnn_network):
+    """On MNIST's whole test set (bundled) it scores what its report says, and at least 99 %."""
     from digitlab.test_set import load_test_set
 
     images, labels = load_test_set()
     accuracy = (cnn_network.probabilities(images).argmax(axis=1) == labels).mean()
     assert accuracy == pytest.approx(cnn_network.report["test_accuracy"], abs=1e-4) and accuracy >= 0.99
-    assert evaluate(cnn_network, pen_sample)["accuracy"] >= 0.97
+
+
+def test_committed_convnet_reads_98_percent_of_real_pen_drawn_digits(convnet_on_pen_dev):
+    """Issue #3's targets, through the app's own pipeline: >= 98 % of the 6 308 pen-drawn dev digits, and
+    >= 95 % for every source with 100 digits or more."""
+    assert convnet_on_pen_dev["accuracy"] >= 0.98
+    assert {source: share["accuracy"] for source, share in convnet_on_pen_dev["per_source"].items()
+            if share["samples"] >= 100 and share["accuracy"] < 0.95} == {}
 
 
 @pytest.mark.parametrize("variant", [{"brush": 8}, {"brush": 40}, {"height": 0.3}, {"height": 0.9},
                                      {"spread": 0.25}, {"black_on_white": True}])
-def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_sample, variant):
-    """Brush width, digit size, position and polarity cost at most 1 point on the committed pen sample."""
+def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_dev, convnet_on_pen_dev, variant):
+    """Brush width, digit size, position and polarity cost at most 1 point on the whole pen dev set.
+
+    (On a few hundred digits one digit is a third of a point, and the check would measure chance.)"""
     from digitlab.evaluate import Rendering, evaluate
 
-    default = evaluate(cnn_network, pen_sample)["accuracy"]
-    assert evaluate(cnn_network, pen_sample, Rendering(**variant))["accuracy"] >= default - 0.01 - 1e-9
+    drawn = evaluate(cnn_network, pen_dev, Rendering(**variant))["accuracy"]
+    assert drawn >= convnet_on_pen_dev["accuracy"] - 0.01 - 1e-9
 
 
 def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_small):

@@ -4,10 +4,13 @@
 
 Writes tests/data/mnist_small.npz (the first 2000 training and 1000 test images of MNIST, in Keras's
 layout) and tests/data/pen_sample.npz (30 pen-drawn digits of each class, drawn at random with a fixed
-seed, in the pen-digit layout). Tests never read ../shared: a fresh clone must pass on its own.
+seed, in the pen-digit layout), and copies the whole pen-digit dev set to tests/data/pen_dev.npz (6 308
+digits, for the convnet's accuracy and robustness targets). Tests never read ../shared: a fresh clone
+must pass on its own.
 """
 
 import argparse
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     chosen = np.sort(np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False) for d in range(10)]))
     pen.subset(chosen).save(TESTS_DATA / "pen_sample.npz")
+    shutil.copyfile(shared / "pen_digits_dev.npz", TESTS_DATA / "pen_dev.npz")
     print(f"Wrote {TESTS_DATA}/mnist_small.npz and pen_sample.npz ({len(chosen)} pen digits).")
 
 
