@@ -5,6 +5,7 @@ import threading
 import streamlit as st
 
 from digitlab.backend import import_keras
+from digitlab.blas import use_one_blas_thread
 
 
 @st.cache_resource
@@ -18,6 +19,13 @@ def start_loading_tensorflow() -> threading.Thread:
     return thread
 
 
+@st.cache_resource
+def one_blas_thread_per_product() -> int:
+    """Once per server: many people's strokes at once are the parallelism; see digitlab.blas."""
+    return use_one_blas_thread()
+
+
+one_blas_thread_per_product()
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 draw = st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from digitlab.config import available_networks, model_path
+from digitlab.blas import use_one_blas_thread
 from digitlab.inference import as_network_input, load_network
 from digitlab.pen import load_pen_digits, render_strokes
 from digitlab.preprocess import to_mnist
@@ -69,6 +70,7 @@ def png_decode_ms(drawings: list[np.ndarray]) -> dict:
 
 
 def run(count: int = 200) -> dict:
+    use_one_blas_thread()  # as the app's server does (digitlab.blas)
     drawings = canvas_drawings(count)
     results = {name: bench_network(name, drawings) for name in available_networks()}
     results["canvas_png_decode_ms"] = png_decode_ms(drawings[:50])

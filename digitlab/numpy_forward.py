@@ -25,11 +25,11 @@ def numpy_layers(layers: list) -> list[Layer] | None:
         if kind == "Flatten":
             functions.append(lambda x: x.reshape(len(x), -1))  # channels-last order, as Keras flattens
         elif kind == "Dense" and config.get("activation") in ACTIVATIONS and config["use_bias"]:
-            functions.append(_dense(*weights, ACTIVATIONS[config["activation"]]))
+            functions.append(_dense(*weights, IN_PLACE[config["activation"]]))
         elif kind == "Conv2D" and _plain_convolution(config):
             kernel, *bias = weights
             functions.append(_conv2d(kernel, bias[0] if bias else 0.0, config["padding"],
-                                     ACTIVATIONS[config["activation"]]))
+                                     IN_PLACE[config["activation"]]))
         elif kind == "BatchNormalization" and config["axis"] in (-1, [-1], 3, [3]):
             functions.append(_batch_norm(config, weights))
         elif kind == "Activation" and config["activation"] in ACTIVATIONS:
@@ -105,9 +105,14 @@ def _max_pool(size: tuple[int, int]) -> Layer:
     ph, pw = size
 
     def pool(x):
-        n, h, w, c = x.shape
-        x = x[:, :h // ph * ph, :w // pw * pw]
-        return x.reshape(n, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
+        """The maximum of the ph x pw strided views: a few whole-array maxima, faster than a reduction over
+        reshaped axes."""
+        h, w = x.shape[1] // ph * ph, x.shape[2] // pw * pw
+        views = [x[:, i:h:ph, j:w:pw] for i in range(ph) for j in range(pw)]
+        result = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
+        for view in views[2:]:
+            np.maximum(result, view, out=result)
+        return result
 
     return pool
 
@@ -130,3 +135,5 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "softmax": _softmax, "linear": lambda x: x}
+# For the layers' own fresh outputs: no second array
+IN_PLACE = {**ACTIVATIONS, "relu": lambda x: np.maximum(x, 0, out=x)}

@@ -1,6 +1,7 @@
 """The committed networks: their accuracy, and the fast NumPy path (read from the files) against Keras itself."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -120,3 +121,15 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
     expected = np.asarray(model(images[..., None], training=False))
     np.testing.assert_allclose(network.probabilities(images), expected, atol=1e-5)
     assert network._numpy_layers is not None  # the NumPy path, not a fallback to Keras
+
+
+def test_the_server_can_keep_blas_to_one_thread():
+    """digitlab.blas finds NumPy's OpenBLAS and sets it to one thread (app.py does, once per server)."""
+    script = ("import ctypes; from digitlab.blas import SETTERS, _loaded_openblas, use_one_blas_thread; "
+              "assert use_one_blas_thread() >= 1; handle = ctypes.CDLL(_loaded_openblas()[0]); "
+              "getter = next(getattr(handle, n.replace('set', 'get')) for n in SETTERS if hasattr(handle, n)); "
+              "print(getter())")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
