@@ -8,6 +8,7 @@ it. (What threadpoolctl does, for the one library NumPy bundles, without another
 """
 
 import ctypes
+import importlib
 from pathlib import Path
 
 SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
@@ -16,7 +17,7 @@ SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads"
 
 def use_one_blas_thread() -> int:
     """Sets every OpenBLAS loaded in this process to one thread; returns how many libraries were set."""
-    import numpy  # noqa: F401  (loads NumPy's OpenBLAS, if it was not loaded yet)
+    importlib.import_module("numpy")  # loads NumPy's OpenBLAS, if it was not loaded yet
 
     done = 0
     for library in _loaded_openblas():
