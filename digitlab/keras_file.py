@@ -1,18 +1,22 @@
 """Reading a saved .keras network's layers and weights without importing TensorFlow.
 
 A .keras file is a zip of config.json (the layers, in order, with their settings) and model.weights.h5
-(each layer's variables under layers/<name>/vars/<i>, in the layer's own order). Reading them takes
+(each layer's variables under layers/<class, numbered>/vars/<i>, in the layer's own order). Reading them takes
 milliseconds; importing TensorFlow to load the same network takes seconds. The Draw page reads its
 drawings with these weights in NumPy (digitlab.numpy_forward), so it never waits for TensorFlow.
 """
 
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+
+WEIGHTED = ("Dense", "Conv2D", "BatchNormalization")  # the layer kinds that cannot be without weights
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,14 @@ def read_keras_file(path: str | Path) -> SavedLayers:
         raise ValueError("the network does not begin with its input shape")
     try:
         with h5py.File(weights_file, "r") as weights:
-            layers = [LayerSpec(entry["class_name"], entry["config"], _variables(weights, entry["config"]["name"]))
+            used: dict[str, int] = {}
+            layers = [LayerSpec(entry["class_name"], entry["config"], _variables(weights, _path(entry, used)))
                       for entry in layer_configs[1:]]
     except OSError as error:
         raise ValueError(f"its weights are unreadable ({error})") from error
+    missing = [layer.config.get("name") for layer in layers if layer.kind in WEIGHTED and not layer.weights]
+    if missing:
+        raise ValueError(f"no weights for its layers {missing}")
     return SavedLayers(input_shape=tuple(first["batch_shape"]), layers=layers)
 
 
@@ -59,6 +67,20 @@ def model_layers(model) -> SavedLayers:
     return SavedLayers(input_shape=tuple(model.input_shape),
                        layers=[LayerSpec(type(layer).__name__, layer.get_config(), layer.get_weights())
                                for layer in model.layers])
+
+
+def _path(entry: dict, used: dict[str, int]) -> str:
+    """Where Keras saved a layer's variables: not under the layer's own name (names are often made up
+    afresh in each process), but under its class name in snake case, numbered from the second of a kind
+    on (dense, dense_1, ...), in the order of the layers (keras/src/saving/saving_lib.py)."""
+    name = re.sub(r"\W+", "", entry["class_name"])
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
 
 
 def _variables(weights, name: str) -> list[np.ndarray]:

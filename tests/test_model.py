@@ -110,7 +110,7 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
     model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(),
                               layers.Activation("relu"), layers.MaxPooling2D(), layers.Conv2D(6, 3, padding="same"),
                               layers.BatchNormalization(center=False), layers.Flatten(), layers.Dropout(0.5),
-                              layers.Dense(10, activation="softmax")])
+                              layers.Dense(10, activation="softmax", name="answer")])  # names Keras does not save by
     for layer in model.layers:  # moving statistics far from their initial 0 and 1
         if isinstance(layer, layers.BatchNormalization):
             layer.set_weights([np.random.default_rng(len(w)).uniform(0.5, 2.0, w.shape).astype(np.float32)
