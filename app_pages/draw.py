@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, SESSION_NETWORK, class_collection, enlarged, network,
+from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, PREVIEW_SIZE, SESSION_NETWORK, class_collection, network,
                               probability_chart)
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
                              model_path)
-from digitlab.images import ImageError, open_image
+from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError
 from digitlab.preprocess import to_mnist
 
@@ -100,7 +100,7 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
         else:
             answer(x, probabilities, chosen, trained, subject, picture)
-        st.image(enlarged(x), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
+        st.image(enlarge(x, PREVIEW_SIZE), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
                                       "on 28 × 28 pixels, just as MNIST's digits were made.")
     st.vega_lite_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"), width="stretch")
 

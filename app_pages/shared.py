@@ -8,13 +8,11 @@ import gc
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
 from digitlab.data import Mnist, download_or_none
 from digitlab.config import CLASS_NAMES, model_path, modified_time
-from digitlab.images import enlarge
 from digitlab.inference import Network, load_network
 
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget
@@ -22,7 +20,7 @@ CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the D
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
 TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
-PREVIEW_SIZE = 168
+PREVIEW_SIZE = 168  # px: a 28 x 28 input shown 6 times as wide
 
 
 @st.cache_resource(show_spinner="Loading the network…")
@@ -87,11 +85,6 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
              "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}}},
         ],
     }
-
-
-def enlarged(picture: np.ndarray | None, width: int = PREVIEW_SIZE) -> Image.Image:
-    """digitlab.images.enlarge, at the Draw page's preview size unless told otherwise."""
-    return enlarge(picture, width)
 
 
 def history_chart(history, measure: str, title: str, epochs: int):
