@@ -92,7 +92,7 @@ def train(data: Mnist, network: str = "dense", epochs: int | None = None, batch_
             "training_images": int(len(data.x_train)), "test_images": int(len(data.x_test)),
             "scored_train_images": int(len(scores.sets["train"][0])),
             "pixels": "uint8 / 255",
-            **({"augmentation": AUGMENTATION} if recipe.augmented else {}),
+            **({"augmentation": _augmentation()} if recipe.augmented else {}),
         },
         "history": scores.epochs,
         "train_accuracy": final["train_accuracy"], "train_loss": final["train_loss"],
@@ -105,9 +105,10 @@ def train(data: Mnist, network: str = "dense", epochs: int | None = None, batch_
     return model, report
 
 
-AUGMENTATION = ("digitlab.augment: 35 % of the digits exactly as MNIST has them; the others redrawn: slashed 0s, "
-                "flagged and based 1s, barred 7s, stroke width -0.7..+4 px, rotation, slant, aspect, size, shift "
-                "and elastic wobble, then refitted to the 20 px box and centred by mass, like the app's preprocessing")
+def _augmentation() -> str:
+    from digitlab.augment import DESCRIPTION  # imported here: it imports TensorFlow
+
+    return DESCRIPTION
 
 
 def augmented_batches(x_train: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):

@@ -97,7 +97,7 @@ WATCH = r"""
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _children() -> dict[int, list[int]]:
+def process_children() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -154,7 +154,7 @@ class Monitor(threading.Thread):
         self.stop_event = threading.Event()
 
     def sample(self) -> dict:
-        children = _children()
+        children = process_children()
         server = tree(self.server_pid, children)
         ours = set(tree(os.getpid(), children)) - set(server) - {os.getpid()}
         server_rss, server_cpu = rss_and_cpu(server)

@@ -16,13 +16,13 @@ import os
 
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import StreamlitServer
-from tools.classroom_load import PEN_SAMPLE, ProtocolSession, render_pngs, rss_and_cpu, tree, _children
+from tools.classroom_load import PEN_SAMPLE, ProtocolSession, process_children, render_pngs, rss_and_cpu, tree
 
 WARM_UP = 3
 
 
 def server_cpu_seconds(pid: int) -> float:
-    return rss_and_cpu(tree(pid, _children()))[1]
+    return rss_and_cpu(tree(pid, process_children()))[1]
 
 
 async def measure(digits: int) -> dict:
