@@ -26,7 +26,7 @@ MAX_SHIFT = 1.0  # px around MNIST's centre of mass
 ELASTIC_GRID = 4  # a 4 x 4 grid of random displacements, smoothly interpolated over the image
 ELASTIC_SIGMA = 1.0  # px (28-px image), standard deviation of the grid's displacements
 STYLE_RATE = {0: 0.35, 1: 0.45, 7: 0.25}  # share of these digits given a style MNIST lacks
-BASE_RATE = 0.4  # share of the flagged ones that also get a base
+BASE_RATE = 0.4  # a base under STYLE_RATE[1] * BASE_RATE of the ones, flagged or not
 PLAIN_RATE = 0.35  # share of digits left exactly as MNIST has them
 DESCRIPTION = (f"digitlab.augment: {PLAIN_RATE * 100:.0f} % of the digits exactly as MNIST has them; the others "
                f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width {THICKNESS[0]:g}..{THICKNESS[1]:+g} "
@@ -87,9 +87,26 @@ def change_thickness(images: tf.Tensor, pixels: tf.Tensor) -> tf.Tensor:
 # --- styles MNIST lacks ------------------------------------------------------------------------------------------
 
 def add_styles(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    """Some zeros get a slash, some ones a flag (and sometimes a base), some sevens a crossbar, drawn as pen lines."""
+    """Some zeros get a slash, some ones a flag and some ones a base, some sevens a crossbar, drawn as pen lines.
+
+    The strokes are drawn on the chosen digits only (about one in nine), gathered out of the batch and put
+    back: drawing a line costs a distance for every pixel.
+    """
     batch = tf.shape(images)[0]
     labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+    rate = tf.gather(tf.constant([STYLE_RATE.get(digit, 0.0) for digit in range(10)]), labels)
+    styled = _uniform(batch, 0, 1) < rate
+    with_base = (labels == 1) & (_uniform(batch, 0, 1) < STYLE_RATE[1] * BASE_RATE)
+    chosen = tf.where(styled | with_base)  # (n, 1)
+    drawn = _draw_styles(tf.gather_nd(images, chosen), tf.gather_nd(labels, chosen),
+                         tf.gather_nd(styled, chosen), tf.gather_nd(with_base, chosen))
+    return tf.tensor_scatter_nd_update(images, chosen, drawn)
+
+
+def _draw_styles(images, labels, styled, with_base):
+    """add_styles's strokes on the digits it chose: the style of each digit's kind where `styled`, a base where
+    `with_base` (ones only)."""
+    batch = tf.shape(images)[0]
     top, bottom, left, right = _ink_box(images)
     height = bottom - top
     width = _uniform(batch, 1.2, 2.4)
@@ -111,13 +128,11 @@ def add_styles(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     is_zero, is_one = (labels == 0)[:, None], (labels == 1)[:, None]
     start = tf.where(is_zero, middle + reach, tf.where(is_one, head, stem - bar))
     end = tf.where(is_zero, middle - reach, tf.where(is_one, head + flag, stem + bar))
-    rate = tf.gather(tf.constant([STYLE_RATE.get(digit, 0.0) for digit in range(10)]), labels)
-    styled = _draw(images, start, end, width, _uniform(batch, 0, 1) < rate)
+    drawn = _draw(images, start, end, width, styled)
 
-    foot = pair(bottom, _ink_column(images, bottom))  # a base under some of the flagged ones
+    foot = pair(bottom, _ink_column(images, bottom))  # a base under the one
     base = pair(tf.zeros([batch]), _uniform(batch, 3.0, 8.0))
-    with_base = (labels == 1) & (_uniform(batch, 0, 1) < STYLE_RATE[1] * BASE_RATE)
-    return _draw(styled, foot - base, foot + base, width, with_base)
+    return _draw(drawn, foot - base, foot + base, width, with_base)
 
 
 def _draw(images, start, end, width, chosen):
