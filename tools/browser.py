@@ -103,8 +103,9 @@ class StreamlitServer:
     """`streamlit run <script>` on 127.0.0.1 and a free port, as a context manager that always stops it."""
 
     def __init__(self, script: str | Path, port: int | None = None, cwd: str | Path = PROJECT_DIR,
-                 env: dict[str, str] | None = None):
-        self.script, self.cwd, self.env = str(script), Path(cwd), env or {}
+                 env: dict[str, str] | None = None, cpus: set[int] | None = None):
+        """cpus: the CPUs the server may run on (all, if None)."""
+        self.script, self.cwd, self.env, self.cpus = str(script), Path(cwd), env or {}, cpus
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.process: subprocess.Popen | None = None
@@ -117,7 +118,8 @@ class StreamlitServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats", "false"],
-            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None)
         return self
 
     def log(self) -> str:

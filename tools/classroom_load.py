@@ -18,6 +18,11 @@ once did not finish in 90 s; see the cpu figures), and in a classroom each page 
 student's computer. So by default 2 of the 30 sessions are real browser pages (the end-to-end check)
 and 28 speak the protocol; --browsers 30 makes them all browsers (--per-browser contexts per Chromium).
 
+The server runs on its own CPU (--server-cores 1), this script and its browsers on the others: in a
+classroom the pages run on the students' computers, not beside the server. Sharing every CPU with two
+Chromiums (--server-cores 0) times the browsers' work as much as the server's: the same code's
+server-side p95 went from 1x to 2.5x a single user's. The server gets fewer cores this way, never more.
+
 1. single user: one browser session alone, then one protocol session alone, each draws --baseline digits,
    one every --interval seconds (after 2 warm-up digits: TensorFlow's import, the networks' first load);
 2. classroom: --sessions sessions arrive within one interval, then each draws a real pen digit (UniPen,
@@ -723,6 +728,14 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
                 await browser.close()
 
 
+def split_cpus(server_cores: int) -> tuple[set[int] | None, set[int] | None]:
+    """(the server's CPUs, the clients' CPUs), or (None, None) to share them all (too few to split)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if server_cores <= 0 or server_cores >= len(cpus):
+        return None, None
+    return set(cpus[:server_cores]), set(cpus[server_cores:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
@@ -737,6 +750,9 @@ def main() -> None:
     parser.add_argument("--model-dir", help=f"networks to serve (${MODEL_DIR_VARIABLE}); default: {model_dir()}")
     parser.add_argument("--app", default=str(PROJECT_DIR / "app.py"),
                         help="the script to serve (a variant of app.py must sit beside app_pages/ and digitlab/)")
+    parser.add_argument("--server-cores", type=int, default=1,
+                        help="CPUs given to the server alone; this script and its browsers run on the others, as "
+                             "the students' own computers would (0: everything shares every CPU)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     args = parser.parse_args()
@@ -748,8 +764,12 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         result["load_average_at_start"] = f.read().split()[:3]
     folder = Path(tempfile.mkdtemp(prefix="classroom-"))
+    server_cpus, client_cpus = split_cpus(args.server_cores)
+    result["cpus"] = {"server": sorted(server_cpus or []), "clients": sorted(client_cpus or [])}
     server = StreamlitServer(Path(args.app), env={"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"),
-                                                  **dict(e.split("=", 1) for e in args.env)})
+                                                  **dict(e.split("=", 1) for e in args.env)}, cpus=server_cpus)
+    if client_cpus:
+        os.sched_setaffinity(0, client_cpus)  # this script, and the browsers it starts after this
     monitor = None
     try:
         server.start().wait_until_up()
