@@ -64,7 +64,7 @@ falls while the training curve still rises: the network memorises instead of lea
 - **data augmentation**: slightly shifted, rotated or thickened copies of the training images.
 """)
 
-compared, sampled = [], []
+compared, notes = [], []
 for name in available_networks():
     try:
         other = cached_report(str(path := report_path(name)), modified_time(path))
@@ -76,8 +76,12 @@ for name in available_networks():
                      "training time (s)": other["seconds"]})
     scored = other["recipe"].get("scored_train_images", other["recipe"]["training_images"])
     if scored < other["recipe"]["training_images"]:
-        sampled.append(f"The {NETWORK_TITLES[name].lower()}'s training accuracy is measured on {scored:,} of its "
-                       f"training images, which saves training time.")
+        notes.append(f"The {NETWORK_TITLES[name].lower()}'s training accuracy is measured on {scored:,} of its "
+                     f"training images, which saves training time.")
+    if "unaveraged_test_accuracy" in (last := other["history"][-1]):
+        notes.append(f"The {NETWORK_TITLES[name].lower()}'s saved weights are the average of its last training steps, which smooths out each step's "
+                     f"noise: {other['test_accuracy']:.2%} on the test set, against "
+                     f"{last['unaveraged_test_accuracy']:.2%} with the last step's own weights.")
 if len(compared) > 1:
     st.subheader("Both networks compared")
     st.dataframe(pd.DataFrame(compared), hide_index=True, column_config={
@@ -87,4 +91,4 @@ if len(compared) > 1:
     })
     st.caption("The convnet sees the picture as a picture (neighbouring pixels together) and was trained on "
                "shifted, rotated, thickened and distorted copies of the digits: it is harder to memorise, so "
-               "its gap is smaller, and it reads new handwriting better. " + " ".join(sampled))
+               "its gap is smaller, and it reads new handwriting better. " + " ".join(notes))

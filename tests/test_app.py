@@ -41,6 +41,19 @@ def test_every_page_runs_without_exception(page):
     assert not at.exception and not at.error
 
 
+def test_overfitting_page_compares_both_networks_and_says_the_convnet_is_averaged():
+    from digitlab.config import report_path
+    from digitlab.inference import read_report
+
+    report = read_report(report_path("cnn"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/overfitting.py").run()
+    assert not at.exception and any(s.value == "Both networks compared" for s in at.subheader)
+    unaveraged = report["history"][-1]["unaveraged_test_accuracy"]
+    assert any("average of its last training steps" in c.value and f"{unaveraged:.2%}" in c.value
+               and f"{report['test_accuracy']:.2%}" in c.value for c in at.caption)
+
+
 def test_empty_canvas_reads_dash():
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert prediction(at) == "—"
