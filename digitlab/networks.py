@@ -31,19 +31,22 @@ WEIGHT_AVERAGE_STEPS = 1000  # the convnet's averaged weights span about two epo
 
 
 def build_cnn(training_steps: int = 4000) -> keras.Model:
-    """Three 3x3 convolution + max-pooling stages (32, 64, 128 filters) -> Dropout(0.25) -> Dense(256)
+    """Three 3x3 convolution + max-pooling stages (32, 64, 128 filters) -> Dropout(0.25) -> Dense(512)
     -> Dense(10, softmax).
+
+    The first convolution is unpadded: MNIST's digits keep a 4-pixel empty border, so it loses nothing,
+    and its smaller maps cut a fifth of the convolutions' work, which pays for the wider Dense layer.
 
     Compiled with Adam, its learning rate falling along a cosine to zero over `training_steps` batches:
     a short run then still ends with small, careful steps. Adam also keeps a running average of the
     weights (over about the last WEIGHT_AVERAGE_STEPS batches), which fit puts into the model at its
     end: an average of nearby solutions reads new digits a little better than the last one. Few layers
-    keep a direct call fast; the convolutions cost the training time, the wide Dense layer next to nothing.
+    keep a direct call fast; the convolutions cost the training time, the wide Dense layer little.
     """
     model = keras.Sequential(
         [
             keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1)),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),  # unpadded: 26 x 26, then 13, 6 and 3 after the poolings
             layers.MaxPooling2D(),
             layers.Conv2D(64, 3, padding="same", activation="relu"),
             layers.MaxPooling2D(),
@@ -51,7 +54,7 @@ def build_cnn(training_steps: int = 4000) -> keras.Model:
             layers.MaxPooling2D(),
             layers.Flatten(),
             layers.Dropout(0.25),
-            layers.Dense(256, activation="relu"),
+            layers.Dense(512, activation="relu"),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
         name="cnn",
