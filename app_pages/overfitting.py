@@ -79,9 +79,9 @@ for name in available_networks():
         notes.append(f"The {NETWORK_TITLES[name].lower()}'s training accuracy is measured on {scored:,} of its "
                      f"training images, which saves training time.")
     if "unaveraged_test_accuracy" in (last := other["history"][-1]):
-        notes.append(f"The {NETWORK_TITLES[name].lower()}'s saved weights are the average of its last training steps, which smooths out each step's "
-                     f"noise: {other['test_accuracy']:.2%} on the test set, against "
-                     f"{last['unaveraged_test_accuracy']:.2%} with the last step's own weights.")
+        notes.append(f"The {NETWORK_TITLES[name].lower()}'s saved weights are the average of its last training "
+                     f"steps, which smooths out each step's noise: {other['test_accuracy']:.2%} on the test set, "
+                     f"against {last['unaveraged_test_accuracy']:.2%} with the last step's own weights.")
 if len(compared) > 1:
     st.subheader("Both networks compared")
     st.dataframe(pd.DataFrame(compared), hide_index=True, column_config={

@@ -27,6 +27,7 @@ def build_dense(units: int = 512, dropout: float = 0.0, name: str = "dense") -> 
     return model
 
 
+LEARNING_RATE = 2e-3  # the convnet's, at the start of its cosine decay
 WEIGHT_AVERAGE_STEPS = 1000  # the convnet's averaged weights span about two epochs of batches
 
 
@@ -59,7 +60,7 @@ def build_cnn(training_steps: int = 4000) -> keras.Model:
         ],
         name="cnn",
     )
-    rate = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=training_steps)
+    rate = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=training_steps)
     adam = keras.optimizers.Adam(rate, use_ema=True, ema_momentum=1 - 1 / WEIGHT_AVERAGE_STEPS)
     model.compile(optimizer=adam, loss="categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -14,7 +14,7 @@ import numpy as np
 from digitlab.config import NUM_CLASSES, model_path, report_path
 from digitlab.data import Mnist
 from digitlab.inference import as_network_input
-from digitlab.networks import WEIGHT_AVERAGE_STEPS, build
+from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
 
 EVAL_BATCH = 2048
 
@@ -32,7 +32,8 @@ class Recipe:
 RECIPES = {
     "dense": Recipe(epochs=5, batch_size=128, optimizer="rmsprop"),
     "cnn": Recipe(epochs=9, batch_size=128, augmented=True,
-                  optimizer=f"adam, cosine decay from 0.002, weights averaged over ~{WEIGHT_AVERAGE_STEPS} batches",
+                  optimizer=f"adam, cosine decay from {LEARNING_RATE:g}, weights averaged over ~{WEIGHT_AVERAGE_STEPS} "
+                            "batches",
                   scored_train_images=10_000),
 }
 

@@ -97,8 +97,8 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy", "seconds"} \
         <= set(report["history"][0])
     assert report["recipe"]["layers"][0].startswith("Conv2D(")
-    assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report["history"][-1])  # the last
-    # epoch is scored again on the averaged weights, which are the ones saved (checked just below)
+    # the last epoch is scored again on the averaged weights, which are the ones saved (checked just below)
+    assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report["history"][-1])
 
     from digitlab.inference import load_network
 
