@@ -37,8 +37,8 @@ def build_cnn(training_steps: int = 4000) -> keras.Model:
 
     The first convolution is unpadded: MNIST's digits keep a 4-pixel empty border, so it loses nothing.
     Its 5x5 window sees more of a stroke at once than 3x3, and its smaller maps (24 x 24, 12 x 12 once
-    pooled) make the second convolution cheaper: training takes about 6 % less CPU than with 3x3, and the
-    network reads as well (over three seeds each, on MNIST and on pen-drawn digits).
+    pooled) make the second convolution cheaper: training takes about 5 % less CPU than with 3x3, and the
+    network reads as well (compared over several seeds, on MNIST and on pen-drawn digits).
 
     Compiled with Adam, its learning rate falling along a cosine to zero over `training_steps` batches:
     a short run then still ends with small, careful steps. Adam also keeps a running average of the
