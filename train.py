@@ -11,6 +11,7 @@ import sys
 from digitlab.backend import import_keras
 from digitlab.config import NETWORKS, SEED_NETWORK, model_dir
 from digitlab.data import DataError, load_mnist
+from digitlab.model_files import OutputError, check_writable
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,8 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        check_writable(args.out)  # now, not after minutes of training (and seconds of importing TensorFlow)
         data = load_mnist(args.data).limited(args.limit)
-    except DataError as error:
+    except (OutputError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     import_keras()  # TensorFlow takes seconds to import, and says a lot while it does
@@ -51,7 +53,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"\nInterrupted: nothing was written to {args.out}.", file=sys.stderr)
         return 130
-    weights_file, report_file = save(model, report, args.out, args.model)
+    try:
+        weights_file, report_file = save(model, report, args.out, args.model)
+    except OSError as error:  # the folder changed during training (removed, made read-only, disk full)
+        print(f"error: cannot save into {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
     print(f"Training accuracy {report['train_accuracy']:.2%}, test accuracy {report['test_accuracy']:.2%} "
           f"({report['seconds']:.0f} s). Saved {weights_file} and {report_file}.")
     return 0

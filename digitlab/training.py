@@ -1,9 +1,6 @@
 """Fitting a network on MNIST and saving it, with its per-epoch history, so that an interrupted run breaks nothing."""
 
-import json
-import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +8,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from digitlab.config import NUM_CLASSES, model_path, report_path
+from digitlab.config import NUM_CLASSES
 from digitlab.data import Mnist
 from digitlab.inference import as_network_input
+from digitlab.model_files import save_pair
 from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
 
 EVAL_BATCH = 2048
@@ -141,25 +139,11 @@ def augmented_batches(x_train: np.ndarray, labels: np.ndarray, batch_size: int, 
 
 
 def save(model: keras.Model, report: dict, out_dir: Path, name: str) -> tuple[Path, Path]:
-    """Writes <name>.keras and <name>.json into out_dir, each through a temporary file and a rename."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights_file, report_file = model_path(name, out_dir), report_path(name, out_dir)
-    _write_atomically(weights_file, model.save)
-    _write_atomically(report_file, lambda path: Path(path).write_text(json.dumps(report, indent=2) + "\n"))
-    return weights_file, report_file
+    """Writes <name>.keras and <name>.json into out_dir as one pair: a crash leaves the old pair or the new one.
 
-
-def _write_atomically(target: Path, write) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes files private; a model is for everyone who runs the app
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    The report gains "weights_sha256", the checksum of the .keras file (see digitlab.model_files).
+    """
+    return save_pair(out_dir, name, model.save, report)
 
 
 def _describe(layer) -> str:

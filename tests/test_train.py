@@ -1,13 +1,24 @@
-"""train.py end to end on a small slice, then the saved network loaded and used."""
+"""train.py end to end on a small slice, then the saved network loaded and used; a bad --out refused at once;
+train.py killed while it saves."""
 
+import errno
+import hashlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
+import pytest
 
 from conftest import DATA, ROOT
+from digitlab.config import model_path, report_path
 from digitlab.inference import load_network
+from digitlab.model_files import settle
+from test_model_files import KILLER
 
 
 def run_train(*args):
@@ -29,6 +40,7 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
     epoch = report["history"][0]
     assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy"} <= set(epoch)
     assert report["test_accuracy"] == epoch["test_accuracy"] and report["data"]["sha256"] == mnist_small.checksum()
+    assert report["weights_sha256"] == hashlib.sha256((tmp_path / "dense.keras").read_bytes()).hexdigest()
 
     network = load_network(tmp_path / "dense.keras")
     predicted = network.probabilities(mnist_small.x_test).argmax(axis=1)
@@ -60,8 +72,6 @@ def test_bad_options_are_refused():
 
 def test_interrupted_save_keeps_the_old_model(tmp_path, monkeypatch, mnist_small):
     """A crash while writing leaves the previous files in place (the write goes to a temporary file first)."""
-    import pytest
-
     from digitlab import training
 
     model, report = training.train(mnist_small.limited(200), epochs=1, verbose=0)
@@ -78,3 +88,84 @@ def test_interrupted_save_keeps_the_old_model(tmp_path, monkeypatch, mnist_small
     assert (tmp_path / "dense.keras").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]
     assert np.isfinite(load_network(tmp_path / "dense.keras").probabilities(mnist_small.x_test[:5])).all()
+
+
+# train.py run in a child that then says whether TensorFlow was imported
+TRAIN_AND_TELL = """
+import runpy, sys
+sys.argv = ["train.py", *sys.argv[1:]]
+try:
+    runpy.run_path("train.py", run_name="__main__")
+finally:
+    print("TensorFlow imported" if "tensorflow" in sys.modules else "TensorFlow not imported")
+"""
+
+
+@pytest.mark.parametrize("out", ["a-file", "a-file/below", "/proc/digitlab-nowhere"])
+def test_an_unwritable_out_stops_before_loading_data_or_tensorflow(tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", TRAIN_AND_TELL, "--data", str(DATA / "mnist_small.npz"),
+                             "--out", str(tmp_path / out)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert time.perf_counter() - started < 20
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "TensorFlow not imported\n"  # and no "Training ..." line
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert str(tmp_path / out) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_failed_save_is_one_line_and_leaves_no_litter(tmp_path, monkeypatch, capsys):
+    import train
+    from digitlab import model_files
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(model_files, "_commit", disk_full)
+    assert train.main(["--data", str(DATA / "mnist_small.npz"), "--limit", "300", "--epochs", "1",
+                       "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: cannot save into {tmp_path}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# train.py run in a child that is killed, once the network is trained and written, at the (argv[1])-th rename
+KILL_TRAIN_WHILE_SAVING = KILLER + """
+import runpy
+sys.path.insert(0, ".")
+from digitlab import model_files
+
+kill_at, sys.argv = int(sys.argv[1]), ["train.py", *sys.argv[2:]]
+save_pair = model_files.save_pair
+
+def save_pair_then_die(folder, name, write_model, report):
+    def write_then_arm(path):
+        write_model(path)
+        arm(kill_at, operations=("replace",))  # counted from here: the journal's rename, then the .keras's, ...
+    return save_pair(folder, name, write_then_arm, report)
+
+model_files.save_pair = save_pair_then_die  # before train.py imports digitlab.training, which imports it
+runpy.run_path("train.py", run_name="__main__")
+"""
+
+
+def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_path, mnist_small):
+    """The issue's case: killed inside save(), train.py had left new weights beside the old report."""
+    for path in (model_path("dense"), report_path("dense")):
+        shutil.copy(path, tmp_path)
+    old_report = report_path("dense", tmp_path).read_bytes()
+    killed_before_renaming_the_report = [sys.executable, "-u", "-c", KILL_TRAIN_WHILE_SAVING, "2"]  # journal, .keras
+    result = subprocess.run([*killed_before_renaming_the_report, "--data", str(DATA / "mnist_small.npz"),
+                             "--limit", "300", "--epochs", "1", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    assert "Training 'dense' on 300 images" in result.stdout and "Saved" not in result.stdout
+    weights = model_path("dense", tmp_path).read_bytes()
+    assert weights != model_path("dense").read_bytes() and report_path("dense", tmp_path).read_bytes() == old_report
+
+    settle(tmp_path, "dense")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]
+    report = json.loads(report_path("dense", tmp_path).read_text())
+    assert model_path("dense", tmp_path).read_bytes() == weights  # the new pair, finished
+    assert report["weights_sha256"] == hashlib.sha256(weights).hexdigest()
+    assert report["recipe"]["training_images"] == 300
+    assert np.isfinite(load_network(model_path("dense", tmp_path)).probabilities(mnist_small.x_test[:5])).all()
