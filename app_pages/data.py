@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.shared import full_mnist
+from app_pages.shared import full_mnist, show_error
 from digitlab.config import CLASS_NAMES
 from digitlab.data import DataError
 from digitlab.explore import (array_table, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
@@ -71,7 +71,7 @@ st.caption("70 000 handwritten digits, 28 × 28 pixels each, written by American
 try:
     data = lesson_data()
 except DataError as error:
-    st.error(f"No MNIST data could be loaded. {error}")
+    show_error(error, "No MNIST data could be loaded on this server.")
     st.stop()
 
 if data.complete:

@@ -4,57 +4,75 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, PREVIEW_SIZE, SESSION_NETWORK, class_collection, network,
-                              probability_chart)
+from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE, SESSION_NETWORK,
+                              class_collection, network, probability_chart, session_limit, show_error)
+from digitlab.collection import StoreError
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
                              model_path)
 from digitlab.images import ImageError, enlarge, open_image
-from digitlab.inference import ModelError
+from digitlab.inference import ModelError, missing_network
 from digitlab.preprocess import to_mnist
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
 EXPERIMENT = "experiment"  # the Network option trained on the Train page
 
 
-def drawn_input(brush: int) -> tuple[np.ndarray | None, bytes | None]:
-    """The canvas's drawing as the network's input, and as the PNG the canvas sent."""
+def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The canvas's drawing as the network's input, and as the canvas's pixels."""
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                        return_image_data=True, key=CANVAS_KEY)
     st.caption("Point at the canvas: its toolbar (top right) undoes the last stroke or clears it all.")
     drawing = canvas.image_data
-    return (None, None) if drawing is None else (to_mnist(drawing), canvas.image_bytes)
+    return (None, None) if drawing is None else (to_mnist(drawing), drawing)
 
 
-def uploaded_input() -> tuple[np.ndarray | None, bytes | None]:
-    """An uploaded photo's digit as the network's input, and the photo's bytes."""
+def uploaded_input():
+    """An uploaded photo's digit as the network's input, and the photo (decoded, at most 2048 px a side).
+
+    The file's name is never shown: the uploader shows it as plain text, and anywhere else Streamlit would
+    read it as Markdown."""
     upload = st.file_uploader("A digit written on paper, photographed or scanned", type=["png", "jpg", "jpeg", "webp"],
                               help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.")
     if upload is None:
         return None, None
     try:
-        image = open_image(upload.getvalue(), upload.name)
+        with st.spinner("Opening the photo…"):  # at most two photos are opened at once on the server
+            image = open_image(upload.getvalue())
     except ImageError as error:
         st.error(str(error))
         return None, None
-    st.image(image, caption=f"{upload.name}, {image.width} × {image.height} px", width=CANVAS_SIZE)
-    return to_mnist(image), upload.getvalue()
+    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE)
+    return to_mnist(image), image
 
 
-def save_form(x: np.ndarray, predicted: int, network_name: str, picture: bytes | None) -> None:
+def save_form(x: np.ndarray, predicted: int, network_name: str, picture) -> None:
     """'Save as digit N': the drawing joins the class's own test set (the Our class page)."""
     with st.form("save", border=False, enter_to_submit=False):
         label_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
         label = label_column.selectbox("This is a", CLASS_NAMES, index=predicted,
                                        help="The digit you meant: it becomes this drawing's label.")
         if button_column.form_submit_button("Save to our class", icon=":material/save:"):
-            collection = class_collection()
-            collection.save(x, int(label), predicted, network_name, picture)
-            st.toast(f"Saved as a {label}: {len(collection)} drawings in the class's collection.")
+            save(x, int(label), predicted, network_name, picture)
+
+
+def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) -> None:
+    limit = session_limit("save", SAVES_PER_MINUTE)
+    if not limit.allow():
+        st.warning(f"That is a lot of saving: wait {limit.wait_seconds()} s, then press Save again.")
+        return
+    try:
+        drawing_id = class_collection().save(x, label, predicted, network_name, picture)
+    except StoreError as error:
+        show_error(error)
+        st.caption("Your drawing is still here: press Save again in a moment.")
+        return
+    st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
+    st.toast(f"Saved as a {label}, drawing #{drawing_id} of the class's collection.")
 
 
 def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[str], subject: str,
-           picture: bytes | None) -> None:
+           picture) -> None:
     """The Prediction metric, the other network's reading, and the form that saves the drawing."""
     digit = int(probabilities.argmax())
     st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
@@ -62,7 +80,7 @@ def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[
     for other in (name for name in trained if name != chosen):
         try:
             second = network(other).probabilities(x[None])[0]
-        except ModelError:
+        except ModelError:  # the chosen network's own error is the one shown
             continue
         st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
                    f"({second.max():.0%} sure).")
@@ -89,10 +107,10 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
     # milliseconds and without TensorFlow (digitlab.keras_file), so the first run only shows the canvas.
     try:
         reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
+        probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))
     except ModelError as error:
-        st.error(f"The network could not be loaded. {error}")
+        show_error(error)
         return
-    probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))
 
     with answer_column:
         if x is None:
@@ -118,7 +136,7 @@ with st.sidebar:
 subject = "your experiment" if chosen == EXPERIMENT else f"the {titles[chosen].lower()}"  # for sentences
 
 if chosen != EXPERIMENT and not model_path(chosen).is_file():
-    st.error(f"No trained network at {model_path(chosen)}. Create it with: python train.py")
+    show_error(missing_network(model_path(chosen)))
     st.stop()
 
 source = st.segmented_control("Input", [DRAW, UPLOAD], default=DRAW, key="source", label_visibility="collapsed")

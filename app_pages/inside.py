@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app_pages.shared import CURRENT_INPUT, PREVIEW_SIZE, network, probability_chart, tensorflow_loaded
+from app_pages.shared import CURRENT_INPUT, PREVIEW_SIZE, network, probability_chart, show_error, tensorflow_loaded
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.data import DataError
 from digitlab.images import enlarge
@@ -27,7 +27,7 @@ def chosen_input() -> np.ndarray | None:
     try:
         images, labels = test_digits()
     except DataError as error:
-        st.info(f"Draw a digit on the Draw page first. ({error})")
+        show_error(error, "Draw a digit on the Draw page first: MNIST's test digits are missing on this server.")
         return None
     index = st.number_input("Nothing drawn yet, so here is one of MNIST's test digits: number", 0, len(images) - 1, 0,
                             help="Or draw a digit on the Draw page and come back.")
@@ -80,7 +80,7 @@ chosen = st.radio("Network", trained, format_func=NETWORK_TITLES.get, horizontal
 try:
     reader = network(chosen)
 except ModelError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 x = chosen_input()
@@ -91,11 +91,15 @@ st.subheader("1 · The input: 28 × 28 = 784 numbers")
 st.image(enlarge(x, PREVIEW_SIZE), caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.")
 
 tensorflow_loaded()  # the layers' outputs come from the Keras model
-views = layer_views(reader, x)
-if reader.model.layers and type(reader.model.layers[0]).__name__ == "Dense":
-    show_dense(reader, views)
-else:
-    show_convolutions(views)
+try:
+    views = layer_views(reader, x)
+    if type(reader.model.layers[0]).__name__ == "Dense":
+        show_dense(reader, views)
+    else:
+        show_convolutions(views)
+except ModelError as error:
+    show_error(error)
+    st.stop()
 
 probabilities = views[-1].output
 st.subheader("Last · The output: 10 probabilities")

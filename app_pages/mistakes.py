@@ -4,7 +4,7 @@ import altair as alt
 import numpy as np
 import streamlit as st
 
-from app_pages.shared import network
+from app_pages.shared import network, show_error
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
 from digitlab.data import DataError
 from digitlab.images import enlarge
@@ -94,7 +94,7 @@ try:
     images, labels = test_set()
     predictions = predictions_of(name)
 except (DataError, ModelError) as error:
-    st.error(str(error))
+    show_error(error, "MNIST's test digits are missing on this server, so there are no mistakes to show.")
     st.stop()
 
 matrix = confusion_matrix(predictions.labels, predictions.predicted)

@@ -5,43 +5,35 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.shared import class_collection, network
+from app_pages.shared import (OWN_DRAWINGS, class_collection, is_teacher, network, show_error, teacher_key_set,
+                              try_teacher_key)
+from digitlab.collection import StoreError
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, available_networks
 from digitlab.inference import ModelError
 from digitlab.metrics import accuracy_per_digit
+from digitlab.teacher import KEY_VARIABLE, SECRET_NAME
 
 COLOURS = ["#E69F00", "#0072B2", "#009E73", "#CC79A7"]  # Okabe-Ito: distinct for colour-blind viewers
 GRID_COLUMNS = 8
+SHOWN = 96  # drawings on the page at most, newest first
 
 
-st.title("Our class's digits")
-st.caption("Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
-           "Nobody's handwriting here was in MNIST: this is a real test set, made by real people.")
-
-collection = class_collection()
-saved = collection.drawings()
-if not saved:
-    st.info("No drawings yet. On the Draw page, draw a digit, check the label and press **Save to our class**.")
-    st.caption(f"The collection is kept in `{collection.path}`.")
-    st.stop()
-
-images = np.stack([d.pixels for d in saved])
-labels = np.array([d.label for d in saved])
-
-st.subheader("How well do the networks read us?")
-per_digit, columns = [], st.columns(max(1, len(available_networks())) + 1)
-columns[0].metric("Drawings", f"{len(saved):,}")
-for column, name in zip(columns[1:], available_networks()):
-    try:
-        predicted = network(name).probabilities(images).argmax(axis=1)
-    except ModelError as error:
-        column.error(str(error))
-        continue
-    column.metric(NETWORK_TITLES[name], f"{(predicted == labels).mean():.1%}", help="Share of the class's drawings read right.")
-    per_digit.append(accuracy_per_digit(labels, predicted).assign(network=NETWORK_TITLES[name]))
-if per_digit:
-    table = pd.concat(per_digit)
-    chart = alt.Chart(table, title="Share read right, digit by digit").mark_bar().encode(
+def accuracy(images: np.ndarray, labels: np.ndarray) -> None:
+    per_digit, columns = [], st.columns(max(1, len(available_networks())) + 1)
+    columns[0].metric("Drawings", f"{len(labels):,}")
+    for column, name in zip(columns[1:], available_networks()):
+        try:
+            predicted = network(name).probabilities(images).argmax(axis=1)
+        except ModelError as error:
+            with column:
+                show_error(error)
+            continue
+        column.metric(NETWORK_TITLES[name], f"{(predicted == labels).mean():.1%}",
+                      help="Share of the class's drawings read right.")
+        per_digit.append(accuracy_per_digit(labels, predicted).assign(network=NETWORK_TITLES[name]))
+    if not per_digit:
+        return
+    chart = alt.Chart(pd.concat(per_digit), title="Share read right, digit by digit").mark_bar().encode(
         x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), xOffset="network:N",
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color("network:N", scale=alt.Scale(range=COLOURS), legend=alt.Legend(orient="bottom", title=None)),
@@ -51,25 +43,98 @@ if per_digit:
     st.caption("Where a bar is low, the network has trouble with how *we* write that digit — often a style "
                "MNIST's writers rarely used, such as a crossed 7 or a 1 with a long flag.")
 
-st.subheader("The drawings")
-shown_digits = st.pills("Show", CLASS_NAMES, selection_mode="multi", key="class_digits",
-                        help="Pick digits to see only those; none picked shows all.")
-chosen = [d for d in reversed(saved) if not shown_digits or CLASS_NAMES[d.label] in shown_digits]
-st.caption(f"{len(chosen)} drawing(s), newest first, as the network sees them (28 × 28).")
-for row_start in range(0, min(len(chosen), 96), GRID_COLUMNS):
-    for column, drawing in zip(st.columns(GRID_COLUMNS), chosen[row_start:row_start + GRID_COLUMNS]):
-        read = "" if drawing.predicted is None else f", read {drawing.predicted}"
-        column.image(drawing.pixels, caption=f"#{drawing.id}: a {drawing.label}{read}", width="stretch")
+
+def grid(saved) -> None:
+    shown_digits = st.pills("Show", CLASS_NAMES, selection_mode="multi", key="class_digits",
+                            help="Pick digits to see only those; none picked shows all.")
+    chosen = [d for d in reversed(saved) if not shown_digits or CLASS_NAMES[d.label] in shown_digits]
+    st.caption(f"{len(chosen)} drawing(s), newest first, as the network sees them (28 × 28)"
+               + (f"; the {SHOWN} newest are shown." if len(chosen) > SHOWN else "."))
+    for row_start in range(0, min(len(chosen), SHOWN), GRID_COLUMNS):
+        for column, drawing in zip(st.columns(GRID_COLUMNS), chosen[row_start:row_start + GRID_COLUMNS]):
+            read = "" if drawing.predicted is None else f", read {drawing.predicted}"
+            column.image(drawing.pixels, caption=f"#{drawing.id}: a {drawing.label}{read}", width="stretch")
+
+
+def act(action, *args) -> bool:
+    """Runs a change to the collection; False (with the message shown) if the store refused it."""
+    try:
+        action(*args)
+    except StoreError as error:
+        show_error(error)
+        return False
+    return True
+
+
+def delete_form(saved, mine: set[int], everyone: bool) -> None:
+    """Delete one drawing: the teacher any, a visitor only the ones this session saved."""
+    choices = sorted((d.id for d in saved if everyone or d.id in mine), reverse=True)
+    if not choices:
+        st.caption("Drawings you save in this visit can be deleted here; the others only by the teacher.")
+        return
+    by_id = {d.id: d for d in saved}
+    with st.form("delete", border=False):
+        victim = st.selectbox("A drawing with a wrong label" if everyone else "One of your drawings", choices,
+                              format_func=lambda i: f"#{i}: labelled {by_id[i].label}")
+        if st.form_submit_button("Delete it", icon=":material/delete:") and act(class_collection().delete, victim):
+            mine.discard(victim)
+            st.rerun()
+
+
+def teacher_tools(saved) -> None:
+    """Export and clear: only once the teacher key was typed in this session."""
+    export_column, clear_column = st.columns(2)
+    export_column.download_button("Download as .npz (Keras's MNIST layout)", lambda: class_collection().export_npz(),
+                                  file_name="our-class-digits.npz", mime="application/octet-stream",
+                                  icon=":material/download:", on_click="ignore",
+                                  help="x_test and y_test hold the drawings; load with numpy.load.")
+    with clear_column.form("clear", border=False):
+        sure = st.checkbox(f"Yes, delete all {len(saved):,} drawings")
+        if st.form_submit_button("Delete all", icon=":material/delete_forever:") and sure:
+            if act(class_collection().clear):
+                st.rerun()
+
+
+def unlock_form() -> None:
+    if not teacher_key_set():
+        st.info(f"Exporting the class's drawings and deleting other people's need a teacher key, and none is set "
+                f"on this server. Whoever runs it can set one: `{SECRET_NAME} = \"…\"` in .streamlit/secrets.toml, "
+                f"or {KEY_VARIABLE}.", icon=":material/lock:")
+        return
+    with st.form("unlock", border=False, enter_to_submit=True):
+        given = st.text_input("Teacher key", type="password", help="Export and delete any drawing.")
+        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+            refused = try_teacher_key(given)
+            if refused:
+                st.error(refused)
+            else:
+                st.rerun()
+
+
+st.title("Our class's digits")
+st.caption("Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
+           "Nobody's handwriting here was in MNIST: this is a real test set, made by real people.")
+
+try:
+    saved = class_collection().drawings()
+except StoreError as error:
+    show_error(error)
+    st.stop()
+mine = st.session_state.setdefault(OWN_DRAWINGS, set())
+teacher = is_teacher()
+
+if saved:
+    st.subheader("How well do the networks read us?")
+    accuracy(np.stack([d.pixels for d in saved]), np.array([d.label for d in saved]))
+    st.subheader("The drawings")
+    grid(saved)
+else:
+    st.info("No drawings yet. On the Draw page, draw a digit, check the label and press **Save to our class**.")
 
 st.subheader("Keep it or fix it")
-export_column, delete_column = st.columns(2)
-export_column.download_button("Download as .npz (Keras's MNIST layout)", collection.export_npz(),
-                              file_name="our-class-digits.npz", mime="application/octet-stream", icon=":material/download:",
-                              help="x_test and y_test hold the drawings; load with numpy.load.")
-with delete_column.form("delete", border=False):
-    by_id = {d.id: d for d in saved}
-    victim = st.selectbox("A drawing with a wrong label", sorted(by_id, reverse=True),
-                          format_func=lambda i: f"#{i}: labelled {by_id[i].label}")
-    if st.form_submit_button("Delete it", icon=":material/delete:"):
-        collection.delete(victim)
-        st.rerun()
+if saved:
+    delete_form(saved, mine, everyone=teacher)
+if teacher:
+    teacher_tools(saved)
+else:
+    unlock_form()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages.shared import history_chart
+from app_pages.shared import history_chart, show_error
 from digitlab.config import NETWORK_TITLES, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points, history_table
@@ -20,7 +20,7 @@ st.title("Overfitting: why the test score is lower")
 try:
     report = cached_report(str(path := report_path(SEED_NETWORK)), modified_time(path))
 except ModelError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 recipe = report["recipe"]

@@ -1,10 +1,12 @@
-"""What several pages share: cached networks, the class's collection, charts, and session-state names.
+"""What several pages share: cached networks, the class's collection, the teacher key, errors, charts, and
+session-state names.
 
 Altair and pandas are imported only inside the functions that need them: the Draw page's first run,
 which must put the canvas on screen fast, needs neither.
 """
 
 import gc
+import logging
 
 import numpy as np
 import streamlit as st
@@ -14,6 +16,8 @@ from digitlab.collection import ClassCollection, default_database
 from digitlab.data import Mnist, download_or_none
 from digitlab.config import CLASS_NAMES, model_path, modified_time
 from digitlab.inference import Network, load_network
+from digitlab.limits import RateLimit
+from digitlab.teacher import configured_key, key_matches
 
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
@@ -21,6 +25,40 @@ SESSION_NETWORK = "session_network"  # session state: the Network trained on the
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
 TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
 PREVIEW_SIZE = 168  # px: a 28 x 28 input shown 6 times as wide
+OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session saved (its author may delete them)
+TEACHER = "teacher"  # session state: True once the teacher key was typed in this session
+SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
+
+log = logging.getLogger("digitlab.pages")
+
+
+def show_error(error: Exception, visitor: str | None = None) -> None:
+    """One short message for the visitor, without server paths; the details go to the server's log."""
+    log.warning("%s: %s", type(error).__name__, error)
+    st.error(getattr(error, "visitor", None) or visitor or str(error))
+
+
+def session_limit(name: str, count: int) -> RateLimit:
+    """This session's limit of `count` `name`s a minute."""
+    return st.session_state.setdefault(f"limit_{name}", RateLimit(count, 60))
+
+
+def teacher_key_set() -> bool:
+    return configured_key(st.secrets) is not None
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get(TEACHER)) and teacher_key_set()
+
+
+def try_teacher_key(given: str) -> str | None:
+    """Unlocks the teacher's actions for this session if `given` is the key; else why not."""
+    if not session_limit("key", KEY_TRIES_PER_MINUTE).allow():
+        return f"Too many tries. Wait {session_limit('key', KEY_TRIES_PER_MINUTE).wait_seconds()} s."
+    if not key_matches(given, configured_key(st.secrets)):
+        return "That is not the teacher key."
+    st.session_state[TEACHER] = True
+    return None
 
 
 @st.cache_resource(show_spinner="Loading the network…")

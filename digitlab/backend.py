@@ -1,12 +1,13 @@
-"""Importing Keras (and TensorFlow behind it) without the C++ start-up chatter.
+"""Importing Keras (and TensorFlow behind it) once per process, quietly but without hiding anything else.
 
-TensorFlow prints CUDA probes and CPU-feature notes to stderr from C++ before any Python logging is
-set up, which buries the one line of ours that matters (an error about a file, say). TF_CPP_MIN_LOG_LEVEL
-silences what comes later; the lines printed during the import itself can only be kept off stderr.
+TensorFlow's C++ start-up notes (CPU features, oneDNN) would bury the one line of ours that matters (an
+error about a file, say): TF_CPP_MIN_LOG_LEVEL=3 keeps its C++ logging to fatal errors. Its CUDA stub
+still prints two lines before that logging starts; they stay, because the only way to hide them is to
+point the whole process's stderr at nothing while the import runs, and in a server other threads'
+messages (a visitor's error, say) would be lost with them.
 """
 
 import gc
-import importlib
 import os
 import sys
 import threading
@@ -15,28 +16,16 @@ _import_lock = threading.Lock()  # the app imports in a background thread while 
 
 
 def import_keras():
-    """The keras module, imported once, quietly; import errors still raise as usual.
+    """The keras module, imported once; import errors still raise as usual.
 
     Callers wait until the import has finished: a module still being imported by another thread is
     only half there."""
     with _import_lock:
-        if "keras" not in sys.modules:
-            _quiet_import()
+        first = "keras" not in sys.modules
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras
+        if first:
             # TensorFlow's hundreds of thousands of objects live as long as the process: take them out of
             # the garbage collector's full passes (a Streamlit server runs one after every script run).
             gc.freeze()
-        import keras
     return keras
-
-
-def _quiet_import() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved_stderr = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            importlib.import_module("keras")
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)

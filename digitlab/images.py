@@ -1,6 +1,7 @@
 """Opening image files people hand us (uploads, the command line) safely, and blowing small pictures up to show."""
 
 import io
+import threading
 import warnings
 from pathlib import Path
 
@@ -9,8 +10,9 @@ from PIL import Image, ImageOps
 
 from digitlab.config import IMAGE_SIZE
 
-MAX_PIXELS = 50_000_000  # beyond this an image is refused, before decoding: it would take seconds and gigabytes
+MAX_PIXELS = 4_800 * 3_600  # 17 MP: a phone's photo of a digit; beyond, refused before decoding (seconds, gigabytes)
 WORKING_SIDE = 2048  # larger images are shrunk to this: a digit needs no more detail
+DECODING = threading.BoundedSemaphore(2)  # decodes at once in this process: each may take ~100 MB for a moment
 
 
 class ImageError(Exception):
@@ -19,15 +21,21 @@ class ImageError(Exception):
 
 def open_image(source: str | Path | bytes, name: str | None = None) -> Image.Image:
     """A decoded image from a path or raw bytes, upright (EXIF orientation applied), first frame only,
-    no side longer than WORKING_SIDE. Missing, foreign, truncated or oversized files raise ImageError."""
-    name = name or (str(source) if not isinstance(source, bytes) else "the file")
+    no side longer than WORKING_SIDE. Missing, unreadable, foreign, truncated or oversized files raise
+    ImageError. At most two decodes run at once (DECODING); the rest wait their turn."""
+    name = name or (str(source) if not isinstance(source, bytes) else "This file")
+    with DECODING:
+        return _decoded(source, name)
+
+
+def _decoded(source: str | Path | bytes, name: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ImageError(f"{name} is {width} x {height} pixels; the most this app reads is "
+                raise ImageError(f"{name} is {width} × {height} pixels; the most this app reads is "
                                  f"{MAX_PIXELS // 1_000_000} megapixels. Crop or shrink it first.")
             image.seek(0)  # an animated GIF or WebP: its first frame
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at a reduced scale, much faster
@@ -36,6 +44,8 @@ def open_image(source: str | Path | bytes, name: str | None = None) -> Image.Ima
         raise
     except FileNotFoundError as error:
         raise ImageError(f"{name}: no such file.") from error
+    except PermissionError as error:
+        raise ImageError(f"{name} cannot be read: permission denied.") from error
     except IsADirectoryError as error:
         raise ImageError(f"{name} is a folder, not an image.") from error
     except Image.UnidentifiedImageError as error:

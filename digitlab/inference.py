@@ -1,8 +1,12 @@
 """Loading a saved network and running it fast enough for every stroke.
 
 `model.predict` costs ~60 ms per call (it builds a dataset and a loop each time), and even a direct
-`model(x)` several ms. Our networks' layers are a few matrix products, so a drawing goes through the
-layers' own weights in NumPy (digitlab.numpy_forward); large batches go to the Keras model directly.
+`model(x)` several ms. Our networks' layers are a few matrix products, so images go through the
+layers' own weights in NumPy (digitlab.numpy_forward), a few dozen at a time, and never need TensorFlow.
+
+A saved network is checked when it is loaded: it must run in NumPy and turn a 28 x 28 picture into ten
+probabilities. A file that does not (damaged, foreign, an unknown or code-carrying layer, the wrong
+shapes) is a ModelError then, with one message, never a traceback in the middle of a page.
 """
 
 import json
@@ -11,17 +15,22 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.backend import import_keras
-from digitlab.config import report_path
+from digitlab.config import IMAGE_SIZE, NETWORKS, NUM_CLASSES, SEED_NETWORK, report_path
 from digitlab.keras_file import model_layers, read_keras_file
-from digitlab.numpy_forward import numpy_layers, run
+from digitlab.model_files import settle, sha256_of
+from digitlab.numpy_forward import SUPPORTED_LAYERS, numpy_layers, run
 
-# Up to how many images at once the NumPy forward pass is used: for a convnet, its im2col copies grow
-# with the batch and Keras's own kernels win on large batches (a test set, say).
+# How many images go through the NumPy forward pass at once: a convnet's im2col copies grow with the batch.
 DENSE_NUMPY_BATCH, CONV_NUMPY_BATCH = 100_000, 64
 
 
 class ModelError(Exception):
-    """A network that cannot be loaded; the message says which command fixes it."""
+    """A network that cannot be used. str(error) is for whoever runs the app: the file, what is wrong, and
+    the command that fixes it. error.visitor says the same to a visitor of a page, without server paths."""
+
+    def __init__(self, message: str, visitor: str):
+        super().__init__(message)
+        self.visitor = visitor
 
 
 def as_network_input(model, images: np.ndarray) -> np.ndarray:
@@ -46,6 +55,22 @@ class Network:
         self._numpy_layers = numpy_layers(saved.layers)
         convolutional = any("Conv" in layer.kind for layer in saved.layers)
         self._numpy_batch = CONV_NUMPY_BATCH if convolutional else DENSE_NUMPY_BATCH
+        if model is None:
+            self._check_file(saved)
+
+    def _check_file(self, saved) -> None:
+        """A saved network must run without TensorFlow (a Lambda layer, say, never will, and would run code)
+        and turn one 28 x 28 picture into ten probabilities."""
+        path = Path(self.path)
+        if self._numpy_layers is None:
+            kinds = sorted({layer.kind for layer in saved.layers} - set(SUPPORTED_LAYERS))
+            raise _unusable(path, f"it has layers or settings this app does not run ({', '.join(kinds) or 'settings'})")
+        try:
+            output = self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
+        except (ValueError, TypeError, IndexError) as error:
+            raise _unusable(path, f"it does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})") from error
+        if output.shape != (1, NUM_CLASSES) or not np.isfinite(output).all():
+            raise _unusable(path, f"it gives {output.shape[1:]} numbers, not {NUM_CLASSES} probabilities")
 
     @property
     def model(self):
@@ -53,47 +78,100 @@ class Network:
         if self._model is None:
             try:
                 self._model = import_keras().saving.load_model(self.path, compile=False)
-            except Exception as error:  # an incompatible Keras, say: unusable
-                raise ModelError(_unloadable(Path(self.path), error)) from error
+            except Exception as error:  # an incompatible Keras, a Lambda refused by Keras's safe mode: unusable
+                raise _unusable(Path(self.path), f"{type(error).__name__}: {error}") from error
         return self._model
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, 10) probabilities for (N, 28, 28) images with pixels in [0, 1] (or uint8 0-255)."""
         x = as_network_input(self, images)
-        if self._numpy_layers is not None and len(x) <= self._numpy_batch:
+        if self._numpy_layers is None:  # a model in memory with a layer NumPy does not run
+            return np.asarray(self.model(x, training=False))
+        if len(x) <= self._numpy_batch:
             return run(self._numpy_layers, x)
-        return np.asarray(self.model(x, training=False))
+        return np.concatenate([run(self._numpy_layers, x[start:start + self._numpy_batch])
+                               for start in range(0, len(x), self._numpy_batch)])
 
 
 def load_network(path: str | Path, name: str | None = None) -> Network:
     """The network saved at `path` (a .keras file) with the report beside it, or a ModelError that says how to fix it."""
     path = Path(path)
     name = name or path.stem
+    settle(path.parent, name)  # finish or undo a save that train.py did not live to complete
     if not path.is_file():
-        raise ModelError(f"No trained network at {path}. Create it with: python train.py --out {path.parent}")
+        raise missing_network(path)
     report_file = report_path(name, path.parent)
-    return Network(name=name, report=read_report(report_file) if report_file.is_file() else None, path=path)
+    report = read_report(report_file) if report_file.is_file() else None
+    if report and report.get("weights_sha256") not in (None, sha256_of(path)):
+        raise _unusable(path, f"its report {report_file.name} describes other weights")
+    return Network(name=name, report=report, path=path)
+
+
+def missing_network(path: Path) -> ModelError:
+    return ModelError(f"No trained network at {path}. Create it with: {_train_command(path)}",
+                      "This network has not been trained on this server yet. "
+                      f"Whoever runs the app can create it with: {_train_command(path, visitor=True)}")
 
 
 def _read_layers(path: Path):
     try:
         return read_keras_file(path)
-    except (ValueError, OSError) as error:  # a truncated zip, a foreign file: unusable
-        raise ModelError(_unloadable(path, error)) from error
+    except ValueError as error:  # a truncated zip, a foreign file: unusable
+        raise _unusable(path, str(error)) from error
+    except OSError as error:  # a folder, a file nobody may read
+        raise _unusable(path, f"{type(error).__name__}: {error}") from error
 
 
-def _unloadable(path: Path, error: Exception) -> str:
-    return (f"{path} could not be loaded ({type(error).__name__}: {error}). "
-            f"Retrain it with: python train.py --out {path.parent}")
+def _unusable(path: Path, why: str) -> ModelError:
+    return ModelError(f"{path} could not be loaded: {why}. Retrain it with: {_train_command(path)}",
+                      "This network's file cannot be used on this server: it is damaged, or not a network this app "
+                      f"runs. Whoever runs the app can retrain it with: {_train_command(path, visitor=True)}")
+
+
+def _train_command(path: Path, visitor: bool = False) -> str:
+    """train.py's command line that (re)makes the network saved at `path`; a visitor is not told the folder."""
+    model = f" --model {path.stem}" if path.stem in NETWORKS and path.stem != SEED_NETWORK else ""
+    return f"python train.py{model}" + ("" if visitor else f" --out {path.parent}")
+
+
+NUMBER = (int, float)
+REPORT_FIELDS = {"recipe": dict, "history": list, "train_accuracy": NUMBER, "test_accuracy": NUMBER,
+                 "parameters": int, "seconds": NUMBER}
+RECIPE_FIELDS = {"layers": list, "epochs": int, "training_images": int, "test_images": int}
+EPOCH_FIELDS = {"epoch": int, **{f"{split}_{measure}": NUMBER for split in ("train", "test")
+                                 for measure in ("accuracy", "loss")}}
+
+
+def _wrong_fields(report) -> list[str]:
+    """The fields the pages read that are missing or of the wrong type."""
+    def wrong(record, fields: dict, prefix: str = "") -> list[str]:
+        if not isinstance(record, dict):
+            return [prefix.rstrip(".") or "the whole report"]
+        return [prefix + key for key, kind in fields.items()
+                if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool)]
+
+    found = wrong(report, REPORT_FIELDS)
+    if not found:
+        found = wrong(report["recipe"], RECIPE_FIELDS, "recipe.")
+        found += [error for row in report["history"] for error in wrong(row, EPOCH_FIELDS, "history.")][:3]
+        found += [] if report["history"] else ["history (empty)"]
+    return found
 
 
 def read_report(path: str | Path) -> dict:
-    """A network's training report (the .json written by train.py), or a ModelError."""
+    """A network's training report (the .json written by train.py), or a ModelError; its main fields are
+    checked, so that a page reading them cannot fail halfway."""
     path = Path(path)
+    problem = f"Retrain with: {_train_command(path.with_suffix('.keras'))}"
+    visitor = ("This network's training report cannot be read on this server. Whoever runs the app can retrain "
+               f"it with: {_train_command(path.with_suffix('.keras'), visitor=True)}")
     try:
-        return json.loads(path.read_text())
+        report = json.loads(path.read_text())
     except FileNotFoundError as error:
-        raise ModelError(f"No training report at {path}. Create it with: python train.py --out {path.parent}") from error
+        raise ModelError(f"No training report at {path}. {problem}", visitor) from error
     except (OSError, ValueError) as error:
-        raise ModelError(f"{path} is not a readable training report ({error}). "
-                         f"Retrain with: python train.py --out {path.parent}") from error
+        raise ModelError(f"{path} is not a readable training report ({error}). {problem}", visitor) from error
+    wrong = _wrong_fields(report)
+    if wrong:
+        raise ModelError(f"{path} lacks {', '.join(wrong)} or has them in the wrong form. {problem}", visitor)
+    return report

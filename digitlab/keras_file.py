@@ -41,21 +41,27 @@ def read_keras_file(path: str | Path) -> SavedLayers:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
             weights_file = io.BytesIO(archive.read("model.weights.h5"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError) as error:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, EOFError) as error:
         raise ValueError(f"not a readable .keras file ({type(error).__name__}: {error})") from error
+    try:
+        return _layers(config, weights_file, h5py)
+    except (KeyError, TypeError, AttributeError, IndexError) as error:  # a config of another shape
+        raise ValueError(f"its config.json is not a Keras network's ({type(error).__name__}: {error})") from error
+    except OSError as error:
+        raise ValueError(f"its weights are unreadable ({error})") from error
+
+
+def _layers(config: dict, weights_file, h5py) -> SavedLayers:
     if config.get("class_name") != "Sequential":
         raise ValueError(f"a {config.get('class_name')} network, not a Sequential one")
     layer_configs = config["config"]["layers"]
     first = layer_configs[0]["config"] if layer_configs and layer_configs[0]["class_name"] == "InputLayer" else None
     if first is None:
         raise ValueError("the network does not begin with its input shape")
-    try:
-        with h5py.File(weights_file, "r") as weights:
-            used: dict[str, int] = {}
-            layers = [LayerSpec(entry["class_name"], entry["config"], _variables(weights, _path(entry, used)))
-                      for entry in layer_configs[1:]]
-    except OSError as error:
-        raise ValueError(f"its weights are unreadable ({error})") from error
+    with h5py.File(weights_file, "r") as weights:
+        used: dict[str, int] = {}
+        layers = [LayerSpec(entry["class_name"], entry["config"], _variables(weights, _path(entry, used)))
+                  for entry in layer_configs[1:]]
     missing = [layer.config.get("name") for layer in layers if layer.kind in WEIGHTED and not layer.weights]
     if missing:
         raise ValueError(f"no weights for its layers {missing}")

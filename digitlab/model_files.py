@@ -234,6 +234,12 @@ def _flush(path: Path) -> str:
     return digest
 
 
+def sha256_of(path: str | Path) -> str:
+    """The checksum a report keeps of its weights: a reader can tell that the two files belong together."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 def _fsync_folder(folder: Path) -> None:
     """Makes the folder's renames durable. Some file systems cannot sync a folder; they get no stronger promise."""
     handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

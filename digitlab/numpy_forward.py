@@ -12,11 +12,19 @@ from collections.abc import Callable
 import numpy as np
 
 Layer = Callable[[np.ndarray], np.ndarray]
+SUPPORTED_LAYERS = ("Dense", "Conv2D", "BatchNormalization", "Activation", "MaxPooling2D", "Flatten", "Dropout")
 
 
 def numpy_layers(layers: list) -> list[Layer] | None:
     """One NumPy function per layer (digitlab.keras_file.LayerSpec: kind, config, weights), or None if a
-    layer is not supported."""
+    layer, one of its settings or its weights are not what this pass runs (a config without a setting, say)."""
+    try:
+        return _functions(layers) or None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _functions(layers: list) -> list[Layer] | None:
     functions = []
     for layer in layers:
         kind, config, weights = layer.kind, layer.config, layer.weights
@@ -38,7 +46,7 @@ def numpy_layers(layers: list) -> list[Layer] | None:
             functions.append(_max_pool(tuple(config["pool_size"])))
         else:
             return None
-    return functions or None
+    return functions
 
 
 def run(layers: list[Layer], x: np.ndarray) -> np.ndarray:

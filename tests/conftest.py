@@ -1,5 +1,6 @@
-"""Shared fixtures: the small real samples committed in tests/data and the committed seed network."""
+"""Shared fixtures: the small real samples committed in tests/data, the committed seed network, broken stores."""
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -61,3 +62,49 @@ def skip_without_browser() -> None:
         if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
         pytest.skip(reason, allow_module_level=True)
+
+
+STORE_FAILURES = ["read-only", "corrupt", "missing folder", "locked"]
+
+
+@contextlib.contextmanager
+def broken_store(kind: str, folder: Path):
+    """A class-collection path that fails as `kind` while the context lasts.
+
+    read-only: the file is made immutable (chattr +i; as root, permission bits would not stop a write);
+    corrupt: not a database; missing folder: its folder cannot be made (a file stands in the way);
+    locked: another connection holds the write lock, as another process would."""
+    import sqlite3
+    import subprocess
+
+    from digitlab.collection import ClassCollection
+
+    path = folder / "class.sqlite"
+    if kind == "corrupt":
+        path.write_bytes(b"this is not a database, just bytes " * 100)
+        yield path
+    elif kind == "missing folder":
+        (folder / "blocker").write_text("a file where the folder should be")
+        yield folder / "blocker" / "sub" / "class.sqlite"
+    elif kind == "read-only":
+        ClassCollection(path).save(np.zeros((28, 28)), label=1)
+        made = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+        if made.returncode != 0:
+            if os.geteuid() == 0:
+                pytest.skip(f"cannot make a read-only file as root here: {made.stderr.decode().strip()}")
+            path.chmod(0o444)
+        try:
+            yield path
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    elif kind == "locked":
+        ClassCollection(path).save(np.zeros((28, 28)), label=1)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield path
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    else:
+        raise ValueError(kind)

@@ -1,12 +1,16 @@
-"""The class's SQLite collection: concurrent saves, deletion, and the export round trip."""
+"""The class's SQLite collection: concurrent saves, deletion, the export round trip, and its bounds and failures."""
 
 import io
 import threading
+import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from digitlab.collection import ClassCollection, default_database
+from conftest import STORE_FAILURES, broken_store
+from digitlab import collection as store
+from digitlab.collection import ClassCollection, StoreError, default_database
 
 
 @pytest.fixture
@@ -16,11 +20,48 @@ def collection(tmp_path):
 
 def test_save_and_read_back(collection, mnist_small):
     x = mnist_small.x_test[0].astype(np.float32) / 255
-    drawing_id = collection.save(x, label=7, predicted=7, network="dense", picture=b"\x89PNG...")
+    canvas = np.zeros((560, 560, 4), np.uint8)  # a high-DPI canvas: white ink, transparent around it
+    canvas[100:400, 250:300] = 255
+    drawing_id = collection.save(x, label=7, predicted=7, network="dense", picture=canvas)
     (saved,) = collection.drawings()
     assert saved.id == drawing_id and saved.label == 7 and saved.predicted == 7 and saved.network == "dense"
     np.testing.assert_array_equal(saved.pixels, mnist_small.x_test[0])
-    assert saved.picture == b"\x89PNG..." and saved.created.endswith("+00:00")
+    assert saved.created.endswith("+00:00") and not hasattr(saved, "picture")  # listing never reads pictures
+    picture = Image.open(io.BytesIO(collection.picture(drawing_id)))
+    assert picture.format == "PNG" and picture.size == (280, 280) and picture.mode == "L"
+    assert np.asarray(picture)[125:200, 130:145].min() > 200 and np.asarray(picture)[:40].max() < 20
+
+
+def test_a_big_photo_is_stored_small(collection):
+    """A 12-megapixel photo of pure noise (the worst case for PNG) keeps at most 280 px and ~80 KB."""
+    noise = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    drawing_id = collection.save(np.zeros((28, 28)), label=1, picture=Image.fromarray(noise))
+    stored = collection.picture(drawing_id)
+    assert max(Image.open(io.BytesIO(stored)).size) == 280 and len(stored) <= 100_000
+
+
+def test_a_full_collection_refuses_more(collection, monkeypatch):
+    monkeypatch.setattr(store, "MAX_DRAWINGS", 3)
+    for _ in range(3):
+        collection.save(np.zeros((28, 28)), label=1)
+    with pytest.raises(StoreError, match="full"):
+        collection.save(np.zeros((28, 28)), label=1)
+    assert len(collection) == 3
+    assert collection.clear() == 3 and len(collection) == 0
+
+
+@pytest.mark.parametrize("kind", STORE_FAILURES)
+def test_a_broken_store_fails_fast_with_one_clear_message(tmp_path, kind, caplog):
+    """Read-only, damaged, unreachable or locked: a StoreError within 5 s, its message without paths, the
+    details in the log."""
+    with broken_store(kind, tmp_path) as path:
+        started = time.perf_counter()
+        with pytest.raises(StoreError) as raised:
+            ClassCollection(path).save(np.zeros((28, 28)), label=3)
+        assert time.perf_counter() - started < 5
+    message = str(raised.value)
+    assert str(tmp_path) not in message and "sqlite" not in message.lower() and len(message) < 120
+    assert str(path) in caplog.text
 
 
 def test_many_threads_saving_at_once_lose_nothing(collection):

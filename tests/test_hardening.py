@@ -1,0 +1,211 @@
+"""Nothing one visitor does hurts the class: broken model files and stores give one clear message on every page
+(never a traceback or a server path), saves are limited, and only the teacher exports or deletes others' drawings."""
+
+import json
+import shutil
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages.shared import CANVAS_KEY, KEY_TRIES_PER_MINUTE, SAVES_PER_MINUTE
+from conftest import DATA, ROOT, STORE_FAILURES, broken_store
+from digitlab.collection import ClassCollection
+from digitlab.pen import render_strokes
+from tools.canvas_state import as_canvas_state
+
+APP = str(ROOT / "app.py")
+BAD_MODELS = sorted((DATA / "bad_models").glob("*.keras"))
+PAGES = ["draw", "overfitting", "inside", "our_class", "data", "mistakes", "train"]
+MODEL_PAGES = {"draw", "inside", "our_class", "mistakes"}  # the pages that read drawings with a network
+
+
+@pytest.fixture(scope="module")
+def a_seven():
+    from digitlab.pen import load_pen_digits
+
+    pen = load_pen_digits(DATA / "pen_sample.npz")
+    return render_strokes(pen.strokes(int(np.flatnonzero(pen.labels == 7)[0])))
+
+
+def shown_text(at: AppTest) -> str:
+    """Everything the page shows in alerts and captions: what a visitor reads."""
+    return "\n".join(e.value for kind in (at.error, at.warning, at.info, at.caption, at.markdown) for e in kind)
+
+
+def assert_no_leak(at: AppTest, *paths: Path) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    text = shown_text(at)
+    assert "Traceback" not in text and all(str(path) not in text for path in paths), text
+
+
+def draw_page(a_seven, **secrets) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in secrets.items():
+        at.secrets[name] = value
+    at.run()
+    at.session_state[CANVAS_KEY] = as_canvas_state(a_seven)
+    return at.run()
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def test_the_bad_model_corpus_is_complete():
+    assert {p.stem for p in BAD_MODELS} == {"truncated", "not_a_zip", "unknown_layer", "missing_keys",
+                                           "list_config", "wrong_input_shape", "lambda"}
+
+
+@pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
+def test_a_bad_model_file_gives_one_message_on_every_page(bad, tmp_path, monkeypatch, a_seven):
+    """Both networks replaced by the same bad file (with their real reports): every page runs, the pages that
+    read drawings say the network cannot be used, and nothing shows a traceback or a server path. The Lambda
+    file's code never runs."""
+    for name in ("dense", "cnn"):
+        shutil.copy(bad, tmp_path / f"{name}.keras")
+        report = json.loads((ROOT / "model" / f"{name}.json").read_text())
+        del report["weights_sha256"]  # so that the file itself is what is refused, not a report of other weights
+        (tmp_path / f"{name}.json").write_text(json.dumps(report))
+    marker = tmp_path / "lambda-ran"
+    monkeypatch.setenv("DIGITLAB_LAMBDA_MARKER", str(marker))
+    monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    ClassCollection(tmp_path / "class.sqlite").save(np.full((28, 28), 0.5), label=7)
+    at = draw_page(a_seven)
+    for page in PAGES:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert_no_leak(at, tmp_path, ROOT)
+        if page in MODEL_PAGES:
+            assert any("cannot be used" in e.value and "python train.py" in e.value for e in at.error), page
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
+def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
+    import subprocess
+    import sys
+
+    marker = tmp_path / "lambda-ran"
+    for command in (["predict", "--model", str(bad), str(DATA / "bad_models" / "not_a_zip.keras")],
+                    ["evaluate-pen", str(DATA / "pen_sample.npz"), "--limit", "5", "--model", str(bad)]):
+        result = subprocess.run([sys.executable, "-m", "digitlab", *command], capture_output=True, text=True, cwd=ROOT,
+                                timeout=120, env={"DIGITLAB_LAMBDA_MARKER": str(marker), "PATH": "/usr/bin:/bin"})
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and "python train.py" in errors[0]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("report", [[1, 2], {"recipe": {}, "history": []}, {"history": "none"}],
+                         ids=["a list", "empty fields", "missing keys"])
+def test_a_bad_training_report_gives_one_message(report, tmp_path, monkeypatch):
+    for name in ("dense", "cnn"):
+        shutil.copy(ROOT / "model" / f"{name}.keras", tmp_path / f"{name}.keras")
+        (tmp_path / f"{name}.json").write_text(json.dumps(report))
+    monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for page in PAGES:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert_no_leak(at, tmp_path, ROOT)
+    at.switch_page("app_pages/overfitting.py").run()
+    assert any("training report cannot be read" in e.value for e in at.error)
+
+
+def test_a_report_of_other_weights_is_refused(tmp_path):
+    """A model file beside a report written for other weights (a copy gone wrong, an old report): refused."""
+    from digitlab.inference import ModelError, load_network
+
+    shutil.copy(ROOT / "model" / "dense.keras", tmp_path / "dense.keras")
+    shutil.copy(ROOT / "model" / "cnn.json", tmp_path / "dense.json")
+    with pytest.raises(ModelError, match="describes other weights"):
+        load_network(tmp_path / "dense.keras")
+    shutil.copy(ROOT / "model" / "dense.json", tmp_path / "dense.json")
+    assert load_network(tmp_path / "dense.keras").report["weights_sha256"]
+
+
+@pytest.mark.parametrize("kind", STORE_FAILURES)
+def test_a_broken_store_says_so_and_keeps_the_drawing(kind, tmp_path, monkeypatch, a_seven):
+    """Save and the Our class page answer within 5 s with one message; the drawing and its answer stay on
+    the Draw page, so that the student can press Save again."""
+    with broken_store(kind, tmp_path) as path:
+        monkeypatch.setenv("DIGITLAB_CLASS_DB", str(path))
+        at = draw_page(a_seven)
+        answer = [m.value for m in at.metric if m.label == "Prediction"]
+        started = time.perf_counter()
+        press(at, "Save to our class")
+        assert time.perf_counter() - started < 5
+        assert_no_leak(at, tmp_path, ROOT)
+        assert len(at.error) == 1 and any("Save again" in c.value for c in at.caption)
+        assert [m.value for m in at.metric if m.label == "Prediction"] == answer != ["—"]
+        started = time.perf_counter()
+        at.switch_page("app_pages/our_class.py").run()
+        assert time.perf_counter() - started < 5
+        assert_no_leak(at, tmp_path, ROOT)
+        if kind not in ("read-only", "locked"):  # those can still be read
+            assert len(at.error) == 1
+
+
+def test_saves_are_limited_per_session(tmp_path, monkeypatch, a_seven):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    at = draw_page(a_seven)
+    for _ in range(SAVES_PER_MINUTE + 3):
+        press(at, "Save to our class")
+    assert not at.exception
+    assert len(ClassCollection(tmp_path / "class.sqlite")) == SAVES_PER_MINUTE
+    assert any("wait" in w.value for w in at.warning)
+
+
+def our_class(at: AppTest) -> AppTest:
+    return at.switch_page("app_pages/our_class.py").run()
+
+
+def test_without_a_key_nobody_exports_or_deletes_others_drawings(tmp_path, monkeypatch, a_seven):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    monkeypatch.delenv("DIGITLAB_TEACHER_KEY", raising=False)
+    someone_elses = ClassCollection(tmp_path / "class.sqlite").save(np.full((28, 28), 0.5), label=1)
+    at = our_class(draw_page(a_seven))
+    assert not at.exception and not [b for b in at.get("download_button")]
+    assert not at.selectbox and any("teacher key" in i.value for i in at.info)  # nothing of theirs to delete
+    at.switch_page("app_pages/draw.py").run()
+    at.session_state[CANVAS_KEY] = as_canvas_state(a_seven)  # the canvas is empty again after another page
+    our_class(press(at.run(), "Save to our class"))
+    (choice,) = at.selectbox
+    assert choice.options == [f"#{someone_elses + 1}: labelled 7"]  # only the drawing this session saved
+    press(at, "Delete it")
+    assert [d.id for d in ClassCollection(tmp_path / "class.sqlite").drawings()] == [someone_elses]
+
+
+def test_the_teacher_key_unlocks_export_and_delete_and_resists_guessing(tmp_path, monkeypatch, a_seven):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    store = ClassCollection(tmp_path / "class.sqlite")
+    first, second = (store.save(np.full((28, 28), 0.5), label=digit) for digit in (1, 2))
+    at = our_class(draw_page(a_seven, teacher_key="correct horse"))
+    at.text_input[0].input("wrong")
+    press(at, "Unlock")
+    for _ in range(KEY_TRIES_PER_MINUTE):  # 1 + 5 wrong guesses, then the right key: guessing is limited
+        assert any("not the teacher key" in e.value for e in at.error) and not at.get("download_button")
+        at.text_input[0].input("wrong again")
+        press(at, "Unlock")
+    at.text_input[0].input("correct horse")
+    press(at, "Unlock")
+    assert any("Too many tries" in e.value for e in at.error) and not at.get("download_button")
+
+    at = our_class(draw_page(a_seven, teacher_key="correct horse"))  # a new session, the right key
+    at.text_input[0].input("correct horse")
+    press(at, "Unlock")
+    assert not at.exception and len(at.get("download_button")) == 1
+    assert at.selectbox[0].options == [f"#{second}: labelled 2", f"#{first}: labelled 1"]  # anyone's
+    at.selectbox[0].set_value(first)
+    press(at, "Delete it")
+    assert [d.id for d in store.drawings()] == [second]
+
+
+def test_visitors_never_see_tracebacks():
+    """Whatever slips past the pages' own messages: Streamlit shows a generic notice, the log keeps the rest."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
