@@ -219,3 +219,35 @@ def test_a_finger_can_draw_on_a_phone_sized_screen(browser, app_url, pen):
         no_exception(page)
     finally:
         page.context.close()
+
+
+def test_an_upload_is_read_and_its_name_is_never_rendered_as_markdown(draw_page, pen):
+    """A file's name is the visitor's text: the page never renders it (the uploader shows it as plain text)."""
+    import io
+
+    from PIL import Image
+
+    from digitlab.pen import render_strokes
+
+    three = first_of_each_digit(pen, 1)[3]
+    photo = io.BytesIO()
+    Image.fromarray(255 - render_strokes(pen.strokes(three))[..., 0]).save(photo, format="PNG")  # ink on paper
+    name = "**bold** $x^2$ :red[red] [link](https://example.invalid) <b>b</b>"
+    click_and_wait(draw_page, draw_page.get_by_text("Upload a photo"))
+    try:
+        for content in (b"not an image at all", photo.getvalue()):
+            started = runs_started(draw_page)
+            draw_page.locator('input[type="file"]').set_input_files(
+                {"name": f"{name}.png", "mimeType": "image/png", "buffer": content})
+            wait_for_run_after(draw_page, started)
+            wait_until_idle(draw_page)
+            main = draw_page.get_by_test_id("stMain")
+            assert main.locator("strong", has_text="bold").count() == 0 and main.locator(".katex").count() == 0
+            assert main.locator("a", has_text="link").count() == 0
+            no_exception(draw_page)
+        expect(draw_page.get_by_text("The photo, 280 × 280 px")).to_be_visible()
+        expect(prediction(draw_page)).to_have_text("3", timeout=10_000)
+    finally:  # a new session, on the canvas again, for the tests after this one
+        draw_page.goto(draw_page.url)
+        draw_page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
+        wait_until_idle(draw_page, timeout=SLOW)

@@ -1,6 +1,8 @@
 """Opening files people upload: odd ones give a clear ImageError or are read right, never a traceback."""
 
 import io
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -58,10 +60,50 @@ def test_animated_image_uses_its_first_frame(mnist_small):
 def test_large_images_are_shrunk_and_huge_ones_refused():
     big = open_image(encoded(Image.new("L", (6000, 300), 255), "PNG"))
     assert max(big.size) == WORKING_SIDE
-    side = int(MAX_PIXELS ** 0.5) + 100
-    huge = encoded(Image.new("1", (side, side), 1), "PNG")  # small file, enormous picture
+    assert 16_000_000 <= MAX_PIXELS <= 18_000_000  # a phone's photo of one digit, about 16 MP, and no more
+    huge = encoded(Image.new("1", (7000, 7000), 1), "PNG")  # 49 MP in a small file
+    started = time.perf_counter()
     with pytest.raises(ImageError, match="megapixels"):
-        open_image(huge, "huge.png")
+        open_image(huge)
+    assert time.perf_counter() - started < 0.5  # refused from its header, before decoding
+
+
+def test_at_most_two_decodes_at_once(monkeypatch):
+    """Six visitors uploading at once: two decode, the others wait, so the server holds two pictures at most."""
+    from digitlab import images
+
+    inside, most = [], []
+    lock = threading.Lock()
+
+    def slow_decode(source, name):
+        with lock:
+            inside.append(1)
+            most.append(len(inside))
+        time.sleep(0.2)
+        with lock:
+            inside.pop()
+        return Image.new("L", (10, 10))
+
+    monkeypatch.setattr(images, "_decoded", slow_decode)
+    workers = [threading.Thread(target=open_image, args=(b"photo",)) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(most) == 6 and max(most) == 2
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
+    """As root, permission bits do not stop a read, so the operating system's refusal is stood in for."""
+    path = tmp_path / "secret.png"
+    path.write_bytes(b"x")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Image, "open", refuse)
+    with pytest.raises(ImageError, match="permission denied"):
+        open_image(path)
 
 
 @pytest.mark.parametrize("data,words", [
