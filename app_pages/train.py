@@ -1,7 +1,8 @@
 """Train page: train a network here and watch, epoch by epoch, training accuracy pull away from test accuracy.
 
-The training runs in a background thread (digitlab.live_training); a fragment polls it every second, so the
-page stays usable. The trained network lives in this browser session only, never in model/:
+The training runs in a process of its own at the lowest priority (digitlab.live_training), so that it slows
+nobody's drawing; a fragment polls it every second, so the page stays usable. No wait for TensorFlow here:
+the server needs none to train. The trained network lives in this browser session only, never in model/:
 
     st.session_state["session_network"]  ->  a digitlab.inference.Network named "experiment"
 
@@ -10,14 +11,11 @@ which the Draw page may offer next to the saved networks.
 
 import streamlit as st
 
-from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart, tensorflow_loaded
-
-tensorflow_loaded()  # before the modules below import Keras: behind a spinner, not a blank page
-
-from digitlab.data import DataError  # noqa: E402
-from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data  # noqa: E402
-from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy  # noqa: E402
-from digitlab.metrics import history_table  # noqa: E402
+from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart
+from digitlab.data import DataError
+from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
+from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
+from digitlab.metrics import history_table
 
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
@@ -82,12 +80,13 @@ def show(runner: LiveTraining) -> None:
                       help="Training minus test accuracy: how much of what it learnt does not carry over.")
     history = history_table({"history": progress.history})
     accuracy_tab, loss_tab = st.tabs(["Accuracy", "Loss"])
-    accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs), width="stretch")
+    accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs),
+                              width="stretch")
     loss_tab.altair_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
                           width="stretch")
-    st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test images. "
-               "When the network overfits, the test **loss** turns upwards while its accuracy stalls: it grows ever "
-               "more sure of its answers, including its wrong ones.")
+    st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test "
+               "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
+               "grows ever more sure of its answers, including its wrong ones.")
 
 
 def collect(runner: LiveTraining) -> bool:
@@ -95,7 +94,7 @@ def collect(runner: LiveTraining) -> bool:
     if st.session_state.get(COLLECTED_KEY) is runner or not runner.progress().over:
         return False
     st.session_state[COLLECTED_KEY] = runner
-    if runner.model is not None and runner.progress().history:  # at least one finished epoch
+    if runner.has_network and runner.progress().history:  # at least one finished epoch
         st.session_state[SESSION_NETWORK] = runner.network()
     return True
 

@@ -6,11 +6,9 @@ between training and test accuracy: the width of the hidden layer, or dropout.
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from digitlab.data import Mnist
-from digitlab.networks import build_dense
 from digitlab.test_set import load_test_set
 
 
@@ -51,8 +49,12 @@ PRESETS = {
 }
 
 
-def build_variant(name: str) -> keras.Model:
-    """The seed network with this variant's hidden width and dropout, compiled as the seed network is."""
+def build_variant(name: str):
+    """The seed network with this variant's hidden width and dropout, compiled as the seed network is: a
+    keras.Model. Keras is imported here, not above: the Train page needs only the settings here, and the
+    training (digitlab.training_worker) runs in a process of its own."""
+    from digitlab.networks import build_dense
+
     variant = VARIANTS[name]
     return build_dense(variant.units, variant.dropout, name=f"experiment_{name}")
 

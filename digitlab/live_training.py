@@ -1,24 +1,43 @@
-"""Training a network in a background thread that a page can watch, epoch by epoch, and stop.
+"""Training a network in a process of its own that a page can watch, epoch by epoch, and stop.
 
-A page reruns its script for every interaction, so a training cannot run inside it: `LiveTraining` runs
-Keras's `fit` in a thread and offers `progress()`, a snapshot the page polls. Only one training runs on the
-whole server at a time (TRAINING_SLOT): a dense network already keeps two CPU cores busy, and thirty
-learners starting thirty trainings would make every one of them crawl.
+A page reruns its script for every interaction, so a training cannot run inside it: `LiveTraining` starts
+digitlab.training_worker and offers `progress()`, a snapshot the page polls. A child process, not a thread
+of the server (issue #11: a training in a server thread raised everyone's mouse-up -> answer p95 on the
+Draw page from about 0.4 s to 1.2 s), because:
+
+- the GIL: Keras's `fit` runs Python between TensorFlow's kernels, and in the server every session's
+  request handling waited for it; a child has an interpreter of its own;
+- priority: the child lowers its own priority to the lowest (nice 19) before TensorFlow starts its
+  thread pools, so the server's request handling gets the processors whenever it wants them and the
+  training takes what is left; threads of the server cannot be ranked below it that simply;
+- memory: what TensorFlow allocates for the training is returned to the system when the child exits.
+
+The child hands the trained model back as a .keras file, which digitlab.inference.Network reads in NumPy:
+the server needs no TensorFlow for a training. Inputs go to the child in an .npz file (never pickle),
+progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT):
+a dense network already keeps two processors busy, and thirty learners starting thirty trainings would
+make every one of them crawl.
 """
 
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
-import keras
 import numpy as np
 
-from digitlab.config import NUM_CLASSES
-from digitlab.experiments import BATCH_SIZE, VARIANTS, build_variant
-from digitlab.inference import Network, as_network_input
-from digitlab.training import EpochScores
+from digitlab.config import PROJECT_DIR
+from digitlab.experiments import BATCH_SIZE, VARIANTS
+from digitlab.inference import Network
 
 TRAINING_SLOT = threading.Lock()  # held by the one training running in this server process
+STOP_GRACE_S = 10  # after a stop, a child that has not ended by itself is killed (a batch and a save take far less)
 
 WAITING, RUNNING, FINISHED, STOPPED, FAILED = "waiting", "running", "finished", "stopped", "failed"
 
@@ -48,29 +67,13 @@ class Progress:
         return self.state in (FINISHED, STOPPED, FAILED)
 
 
-class _Watcher(EpochScores):
-    """EpochScores' honest end-of-epoch measures, plus a batch count and a stop between any two batches."""
-
-    def __init__(self, training: "LiveTraining", *sets):
-        super().__init__(*sets)
-        self.training = training
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.training._batches_done += 1
-        if self.training._should_stop():
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not self.training._stop.is_set():  # a stopped epoch is unfinished: measuring it would only delay the stop
-            super().on_epoch_end(epoch, logs)
-
-
 class LiveTraining:
-    """One training of an experiment variant (digitlab.experiments) on the given images, in a thread.
+    """One training of an experiment variant (digitlab.experiments) on the given images, in a child process.
 
     start() begins it (or raises TrainingBusy), stop() ends it after the current batch, progress() tells
     how far it is, and network() gives the trained network once it is over. idle_timeout (seconds) stops a
-    training nobody has asked progress() about for that long: a learner who closed the tab.
+    training nobody has asked progress() about for that long: a learner who closed the tab. A LiveTraining
+    that is garbage-collected, or still running when the server exits, kills its child.
     """
 
     def __init__(self, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
@@ -81,31 +84,43 @@ class LiveTraining:
         self.data = (x_train, y_train, x_test, y_test)
         self.variant, self.epochs, self.batch_size, self.seed = variant, int(epochs), int(batch_size), seed
         self.idle_timeout = idle_timeout
-        self.model: keras.Model | None = None
-        self._stop = threading.Event()
+        self._child: _Child | None = None
         self._thread: threading.Thread | None = None
-        self._state, self._error = WAITING, None
-        self._batches_done, self._watcher = 0, None
-        self._started = self._ended = None
-        self._last_watched = time.monotonic()
 
     @property
     def batches_per_epoch(self) -> int:
         return -(-len(self.data[0]) // self.batch_size)
 
+    @property
+    def pid(self) -> int | None:
+        """The training process's id (None before start())."""
+        return self._child.process.pid if self._child else None
+
+    @property
+    def has_network(self) -> bool:
+        """True once the training is over and its network was saved (not after a failure or a late kill)."""
+        return self._child is not None and self._child.parameters is not None and self.progress().over
+
     def start(self) -> None:
-        if self._thread is not None:
+        if self._child is not None:
             raise RuntimeError("This training has already been started; make a new LiveTraining to train again.")
         if not TRAINING_SLOT.acquire(blocking=False):
             raise TrainingBusy("Another training is running on this server. Wait for it to end, then start again.")
-        self._started, self._state = time.monotonic(), RUNNING
-        self._last_watched = self._started
-        self._thread = threading.Thread(target=self._run, name="live-training", daemon=True)
+        try:
+            self._child = _Child(self.data, ["--variant", self.variant, "--epochs", str(self.epochs),
+                                             "--batch-size", str(self.batch_size), "--seed", str(self.seed)],
+                                 self.idle_timeout)
+        except BaseException:
+            TRAINING_SLOT.release()
+            raise
+        weakref.finalize(self, self._child.end)  # also at the server's exit (finalize's atexit)
+        self._thread = threading.Thread(target=self._child.follow, name="live-training", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Ends the training after the batch in progress (a few milliseconds for a dense network)."""
-        self._stop.set()
+        if self._child:
+            self._child.stop()
 
     def join(self, timeout: float | None = None) -> bool:
         """Waits for the training to end; True if it has."""
@@ -114,11 +129,13 @@ class LiveTraining:
         return self._thread is not None and not self._thread.is_alive()
 
     def progress(self) -> Progress:
-        self._last_watched = time.monotonic()
-        history = tuple(dict(row) for row in self._watcher.epochs) if self._watcher else ()
-        end = self._ended or time.monotonic()
-        return Progress(self._state, self.epochs, self.batches_per_epoch, self._batches_done, history,
-                        round(end - self._started, 1) if self._started else 0.0, self._error)
+        child = self._child
+        if child is None:
+            return Progress(WAITING, self.epochs, self.batches_per_epoch, 0, (), 0.0)
+        child.last_watched = time.monotonic()
+        end = child.ended or time.monotonic()
+        return Progress(child.state, self.epochs, self.batches_per_epoch, child.batches, child.history,
+                        round(end - child.started, 1), child.error)
 
     def report(self) -> dict:
         """The training's recipe, history and last measured scores, shaped like train.py's reports."""
@@ -136,37 +153,104 @@ class LiveTraining:
                        "pixels": "uint8 / 255"},
             "history": list(progress.history),
             **{key: last.get(key) for key in ("train_accuracy", "train_loss", "test_accuracy", "test_loss")},
-            "parameters": int(self.model.count_params()) if self.model is not None else None,
+            "parameters": self._child.parameters if self._child else None,
             "seconds": progress.seconds,
             "state": progress.state,
         }
 
     def network(self, name: str = "experiment") -> Network:
-        """The trained network, ready for the Draw page (after the training is over)."""
-        if self.model is None or not self.progress().over:
-            raise RuntimeError("The training is not over yet.")
-        return Network(name=name, model=self.model, report=self.report())
+        """The trained network, ready for the Draw page (after the training is over). It reads with its
+        weights in NumPy; its file, which Network.model would load into Keras, lasts as long as this object."""
+        if not self.has_network:
+            raise RuntimeError("The training is not over yet." if not self.progress().over
+                               else "This training saved no network.")
+        return Network(name=name, path=self._child.model_file, report=self.report())
 
-    def _should_stop(self) -> bool:
-        if self.idle_timeout is not None and time.monotonic() - self._last_watched > self.idle_timeout:
-            self._stop.set()
-        return self._stop.is_set()
 
-    def _run(self) -> None:
+class _Child:
+    """The training process, its files and what it has reported so far.
+
+    Its reader thread and LiveTraining's finalizer hold this object, never the LiveTraining: so a
+    LiveTraining nobody holds any more can be collected, and its finalizer kill the child.
+    """
+
+    def __init__(self, data: tuple, options: list[str], idle_timeout: float | None):
+        self.folder = Path(tempfile.mkdtemp(prefix="digitlab-training-"))
+        self.inputs, self.model_file = self.folder / "inputs.npz", self.folder / "model.keras"
         try:
-            x_train, y_train, x_test, y_test = self.data
-            keras.utils.set_random_seed(self.seed)
-            model = build_variant(self.variant)
-            inputs = [as_network_input(model, images) for images in (x_train, x_test)]
-            targets = [keras.utils.to_categorical(labels, NUM_CLASSES) for labels in (y_train, y_test)]
-            self._watcher = _Watcher(self, inputs[0], targets[0], inputs[1], targets[1])
-            self.model = model
-            if not self._stop.is_set():
-                model.fit(inputs[0], targets[0], epochs=self.epochs, batch_size=self.batch_size,
-                          callbacks=[self._watcher], verbose=0)
-            self._state = STOPPED if self._stop.is_set() else FINISHED
-        except Exception as error:  # shown on the page; the thread must not die silently
-            self._state, self._error = FAILED, f"{type(error).__name__}: {error}"
+            np.savez(self.inputs, **dict(zip(("x_train", "y_train", "x_test", "y_test"), data)))
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "digitlab.training_worker", str(self.inputs), str(self.model_file), *options],
+                cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        self.idle_timeout = idle_timeout
+        self.started = self.last_watched = time.monotonic()
+        self.ended: float | None = None
+        self.state, self.error, self.batches, self.history = RUNNING, None, 0, ()
+        self.over: str | None = None  # what the child said at its end: FINISHED or STOPPED
+        self.parameters: int | None = None  # set once the child has saved the network
+        self._stopping = False
+
+    def follow(self) -> None:
+        """The reader thread: takes in the child's reports until it exits, then settles the state."""
+        error = None
+        try:
+            for line in self.process.stdout:
+                self._take(json.loads(line))
+                if self.idle_timeout is not None and time.monotonic() - self.last_watched > self.idle_timeout:
+                    self.stop()
+        except ValueError as bad:  # not a report: the child is not the worker it should be
+            error = f"The training process sent something unreadable ({bad})."
+            self.process.kill()
         finally:
-            self._ended = time.monotonic()
+            code = self.process.wait()
+            self.inputs.unlink(missing_ok=True)
+            self.ended = time.monotonic()
+            self.state, self.error = self._outcome(code, error)
+            if self.parameters is None:
+                shutil.rmtree(self.folder, ignore_errors=True)
             TRAINING_SLOT.release()
+
+    def stop(self) -> None:
+        """Closes the child's stdin (it stops after its batch) and kills it if it has not ended STOP_GRACE_S later."""
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        timer = threading.Timer(STOP_GRACE_S, self.kill)
+        timer.daemon = True
+        timer.start()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def end(self) -> None:
+        """The LiveTraining is gone (collected, or the server exits): no child and no files may outlive it."""
+        self._stopping = True
+        self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _take(self, report: dict) -> None:
+        self.batches = report.get("batches", self.batches)
+        if "epoch" in report:
+            self.history = self.history + (report["epoch"],)
+        if "over" in report:
+            self.over, self.parameters = report["over"], report["parameters"]
+        if "error" in report:
+            self.error = report["error"]
+
+    def _outcome(self, code: int, error: str | None) -> tuple[str, str | None]:
+        if self.over is not None:
+            return (FINISHED if self.over == "finished" else STOPPED), None
+        if error or self.error:
+            return FAILED, error or self.error
+        if self._stopping:
+            return STOPPED, None  # killed after a stop or by end(): nothing failed
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return FAILED, f"The training process ended unexpectedly ({how}); start again to retry."

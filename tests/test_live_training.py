@@ -1,6 +1,12 @@
-"""Training in a background thread (digitlab.live_training), the experiment variants, and the Train page."""
+"""Training in a child process (digitlab.live_training), the experiment variants, and the Train page."""
 
+import gc
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,14 +15,50 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
-from digitlab.live_training import FINISHED, STOPPED, LiveTraining, TrainingBusy
+from digitlab.live_training import FAILED, FINISHED, STOPPED, TRAINING_SLOT, LiveTraining, TrainingBusy
 
 APP = str(ROOT / "app.py")
+WORKER = b"digitlab.training_worker"
 
 
 def tiny(mnist, images=500, **options) -> LiveTraining:
     return LiveTraining(mnist.x_train[:images], mnist.y_train[:images], mnist.x_test[:500], mnist.y_test[:500],
                         **options)
+
+
+def long_training(mnist, **options) -> LiveTraining:
+    """Started, and past its first batches (the child has imported TensorFlow): it would run for minutes."""
+    run = tiny(mnist, images=2000, epochs=200, **options)
+    run.start()
+    wait_for(lambda: run.progress().batches_done > 0 or run.progress().over)
+    assert not run.progress().over
+    return run
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def training_processes() -> list[int]:
+    """The training workers this test process has started and not yet reaped (zombies included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat, command = (entry / "stat").read_text(), (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # not a process, or one that has just ended
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and WORKER in command:
+            found.append(int(entry.name))
+    return found
+
+
+def files_of(pid: int) -> list[Path]:
+    """The input and model files named on the training process's command line."""
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return [Path(argument) for argument in arguments if argument.endswith((".npz", ".keras"))]
 
 
 def test_variants_change_one_thing_each():
@@ -49,8 +91,7 @@ def test_stop_ends_the_training_within_a_batch_or_two_and_frees_the_slot(mnist_s
     run.start()
     with pytest.raises(TrainingBusy):
         tiny(mnist_small).start()  # one training at a time
-    while not run.progress().history:
-        time.sleep(0.05)
+    wait_for(lambda: run.progress().history)
     asked = time.perf_counter()
     run.stop()
     assert run.join(timeout=10)
@@ -90,3 +131,60 @@ def test_page_trains_and_hands_the_network_to_the_session():
     network = at.session_state["session_network"]
     assert isinstance(network, Network) and len(network.report["history"]) == 2
     assert network.probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_the_server_side_needs_no_tensorflow():
+    """The Train page imports digitlab.live_training; TensorFlow (seconds, hundreds of MB) is the child's."""
+    imported = subprocess.run([sys.executable, "-c", "import sys, digitlab.live_training; "
+                               "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"],
+                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"
+
+
+def test_the_training_runs_in_another_process_at_a_lower_priority(mnist_small):
+    run = long_training(mnist_small)
+    try:
+        assert run.pid != os.getpid() and run.pid in training_processes()
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        threads = list(Path(f"/proc/{run.pid}/task").iterdir())  # TensorFlow's pools included: each has its own nice
+        nice = [int((thread / "stat").read_text().rsplit(")", 1)[1].split()[16]) for thread in threads]
+        assert len(threads) > 1 and os.getpriority(os.PRIO_PROCESS, run.pid) > ours and min(nice) > ours
+    finally:
+        run.stop()
+        assert run.join(timeout=10)
+
+
+def test_a_killed_training_process_fails_with_a_short_message_and_frees_the_slot(mnist_small):
+    run = long_training(mnist_small)
+    os.kill(run.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    assert run.join(timeout=10)
+    progress = run.progress()
+    assert progress.state == FAILED and not run.has_network
+    assert "ended unexpectedly" in progress.error and len(progress.error) < 120 and "\n" not in progress.error
+    assert "Traceback" not in progress.error
+    assert not TRAINING_SLOT.locked() and not training_processes()
+
+
+def test_no_process_and_no_file_remain_after_a_stop(mnist_small):
+    run = long_training(mnist_small)
+    inputs, model = files_of(run.pid)
+    run.stop()
+    assert run.join(timeout=10) and run.progress().state == STOPPED
+    assert not training_processes() and not inputs.exists() and model.exists()  # the network, until collected
+    network = run.network()
+    del run
+    gc.collect()
+    assert not model.parent.exists()
+    assert network.probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)  # read in already
+
+
+def test_a_training_nobody_holds_any_more_is_killed(mnist_small):
+    """A session that has gone away drops its LiveTraining: its child must not train on for nobody."""
+    run = long_training(mnist_small)
+    pid, (inputs, _) = run.pid, files_of(run.pid)
+    del run
+    gc.collect()
+    wait_for(lambda: not training_processes() and not TRAINING_SLOT.locked(), timeout=10)
+    assert not inputs.parent.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
