@@ -206,7 +206,7 @@ class _Child:
             self.process.kill()
         finally:
             code = self.process.wait()
-            self.inputs.unlink(missing_ok=True)
+            self.inputs.unlink(missing_ok=True)  # the child removes it once read, unless it died before
             self.ended = time.monotonic()
             self.state, self.error = self._outcome(code, error)
             if self.parameters is None:

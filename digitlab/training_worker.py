@@ -2,7 +2,8 @@
 
     python -m digitlab.training_worker INPUTS.npz MODEL.keras --variant seed --epochs 10 [--batch-size 128] [--seed 0]
 
-INPUTS.npz holds x_train, y_train, x_test and y_test (read without pickle). The process reports on stdout,
+INPUTS.npz holds x_train, y_train, x_test and y_test (read without pickle, then removed: up to 55 MB that
+nobody needs any more, and that a parent killed outright could not remove). The process reports on stdout,
 one JSON object a line: {"batches": n} a few times a second, {"batches": n, "epoch": {...}} after each
 finished epoch (digitlab.training.EpochScores' row), and at the end either {"over": "finished" | "stopped",
 "parameters": n}, once MODEL.keras is written, or {"error": "one short line"}. It stops after the batch in
@@ -108,6 +109,7 @@ def _train(args, stop: threading.Event, send) -> tuple[str, int]:
 
     with np.load(args.inputs, allow_pickle=False) as inputs:
         data = {key: inputs[key] for key in ("x_train", "y_train", "x_test", "y_test")}
+    os.remove(args.inputs)
     keras.utils.set_random_seed(args.seed)
     model = build_variant(args.variant)
     x_train, x_test = (as_network_input(model, data[key]) for key in ("x_train", "x_test"))
