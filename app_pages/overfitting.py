@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages.shared import history_chart, show_error
 from digitlab.config import NETWORK_TITLES, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
-from digitlab.metrics import accuracy_gap_points, history_table
+from digitlab.metrics import accuracy_gap_points
 
 
 
@@ -32,12 +32,11 @@ train_column.metric("Training accuracy", f"{report['train_accuracy']:.1%}", help
 test_column.metric("Test accuracy", f"{report['test_accuracy']:.1%}", help="On 10 000 new images.")
 gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Training minus test accuracy.")
 
-history = history_table(report)
 accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
-accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", recipe["epochs"]),
-                          width="stretch")
-loss_tab.altair_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", recipe["epochs"]),
-                      width="stretch")
+accuracy_tab.vega_lite_chart(history_chart(report["history"], "accuracy", "Accuracy after each epoch", recipe["epochs"]),
+                             width="stretch")
+loss_tab.vega_lite_chart(history_chart(report["history"], "loss", "Loss after each epoch (lower is better)",
+                                       recipe["epochs"]), width="stretch")
 st.caption("Both measured on the whole training set and the whole test set at the end of each epoch.")
 
 st.subheader("What this shows")

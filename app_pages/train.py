@@ -15,7 +15,6 @@ from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
 from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
-from digitlab.metrics import history_table
 
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
@@ -78,12 +77,12 @@ def show(runner: LiveTraining) -> None:
                        help=f"On {len(runner.data[2]):,} images it never sees while learning.")
     gap_column.metric("Gap", f"{100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points",
                       help="Training minus test accuracy: how much of what it learnt does not carry over.")
-    history = history_table({"history": progress.history})
+    history = list(progress.history)
     accuracy_tab, loss_tab = st.tabs(["Accuracy", "Loss"])
-    accuracy_tab.altair_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs),
-                              width="stretch")
-    loss_tab.altair_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
-                          width="stretch")
+    accuracy_tab.vega_lite_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs),
+                                 width="stretch")
+    loss_tab.vega_lite_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
+                             width="stretch")
     st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test "
                "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
                "grows ever more sure of its answers, including its wrong ones.")

@@ -13,15 +13,11 @@ def accuracy_gap_points(report: dict) -> float:
     return 100 * (report["train_accuracy"] - report["test_accuracy"])
 
 
-def history_table(report: dict) -> pd.DataFrame:
-    """The per-epoch history in long form: one row per epoch, set (training/test) and measure (accuracy/loss)."""
-    rows = [
-        {"epoch": epoch["epoch"], "set": label, "measure": measure, "value": epoch[f"{key}_{measure}"]}
-        for epoch in report["history"]
-        for key, label in SETS.items()
-        for measure in ("accuracy", "loss")
-    ]
-    return pd.DataFrame(rows, columns=["epoch", "set", "measure", "value"])
+def history_points(history: list[dict]) -> list[dict]:
+    """A training history (one dict per epoch) in long form: one point per epoch, set (training/test) and
+    measure (accuracy/loss), as plain dicts for a chart."""
+    return [{"epoch": epoch["epoch"], "set": label, "measure": measure, "value": epoch[f"{key}_{measure}"]}
+            for epoch in history for key, label in SETS.items() for measure in ("accuracy", "loss")]
 
 
 def accuracy_per_digit(labels: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:

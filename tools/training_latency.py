@@ -1,6 +1,6 @@
 """Does a training on the Train page slow another session's drawing? (a benchmark, not a test; issue #11)
 
-    python -m tools.training_latency [--strokes 30] [--app-dir PATH]
+    python -m tools.training_latency [--strokes 30] [--app-dir PATH] [--server-cores 1]
 
 Starts `streamlit run app.py` on 127.0.0.1 and drives Debian's Chromium with Playwright, as a class does:
 one session (the teacher's, on the projector) on the Train page, another (a learner's) on the Draw page.
@@ -12,7 +12,9 @@ measuring, the server is left to finish importing TensorFlow (the Train page tri
 the training differs between the phases.
 
 Prints one JSON object: p50/p95/max for each phase, during_p95 / idle_p95 (idle: both idle phases
-together) and the goal (<= 1.5). --app-dir serves another checkout's app (`git worktree add /tmp/old
+together) and the goal (<= 1.5). By default the server (with its training process), this script and
+Chromium share every CPU; --server-cores N gives the server the first N CPUs and the browser the others,
+as in a classroom, where the pages run on the students' and the teacher's own computers. --app-dir serves another checkout's app (`git worktree add /tmp/old
 <commit>`), to measure older code the same way. Loopback only; stops the server and browser it starts.
 """
 
@@ -27,6 +29,7 @@ from digitlab.experiments import VARIANTS
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, PROJECT_DIR, StreamlitServer, latency_stats
 from tools.browser_latency import APP_TARGET, PEN_SAMPLE, clear, open_page, timed_stroke
+from tools.classroom_load import split_cpus
 
 GOAL_RATIO = 1.5  # during-training p95 / idle p95
 # The teacher's page is in a background tab of the same browser: keep its once-a-second polling going.
@@ -103,16 +106,22 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=30, help="measured strokes in each phase")
     parser.add_argument("--warmup", type=int, default=3, help="strokes before measuring")
     parser.add_argument("--app-dir", default=str(PROJECT_DIR), help="the checkout whose app.py is served")
+    parser.add_argument("--server-cores", type=int, default=0,
+                        help="CPUs for the server and its training alone, the rest for the browser (0: all share)")
     args = parser.parse_args()
+    server_cpus, client_cpus = split_cpus(args.server_cores)
     from playwright.sync_api import sync_playwright
 
     pen = load_pen_digits(PEN_SAMPLE)
     strokes = [canvas_strokes(pen.strokes(i))[0] for i in range(args.warmup + args.strokes)]
     warmup, measured = strokes[:args.warmup], strokes[args.warmup:]  # the same strokes in every phase
     began = time.monotonic()
-    times, result = {}, {"app_dir": args.app_dir, "strokes_per_phase": args.strokes}
+    times, result = {}, {"app_dir": args.app_dir, "strokes_per_phase": args.strokes,
+                         "cpus": {"server": sorted(server_cpus or []), "browser": sorted(client_cpus or [])}}
     app_dir = Path(args.app_dir)
-    with sync_playwright() as playwright, StreamlitServer(app_dir / "app.py", cwd=app_dir) as server:
+    if client_cpus:
+        os.sched_setaffinity(0, client_cpus)  # this script, and the browser it starts after this
+    with sync_playwright() as playwright, StreamlitServer(app_dir / "app.py", cwd=app_dir, cpus=server_cpus) as server:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + UNTHROTTLED)
         try:
             teacher = open_train_page(browser, server.url, VARIANTS["wider"].title)
@@ -137,7 +146,7 @@ def main() -> None:
     result.update({"mouse_up_to_prediction": latency, "during_p95_over_idle_p95": round(ratio, 2),
                    "goal": f"<= {GOAL_RATIO}", "meets_goal": ratio <= GOAL_RATIO,
                    "total_s": round(time.monotonic() - began, 1),
-                   "notes": "wall clock on this machine: server, training and Chromium share its cores"})
+                   "notes": "wall clock on this machine; see cpus for who ran where"})
     print(json.dumps(result, indent=1))
 
 
