@@ -11,7 +11,7 @@ which the Draw page may offer next to the saved networks.
 
 import streamlit as st
 
-from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart
+from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart, show_error
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
 from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
@@ -108,7 +108,7 @@ st.warning("Training is heavy: one training keeps the server's processors busy. 
 try:
     experiment = data()
 except DataError as error:
-    st.error(f"No MNIST data could be loaded. {error}")
+    show_error(error, "No MNIST data could be loaded on this server.")
     st.stop()
 st.caption(f"Images: {experiment.source}.")
 
