@@ -87,15 +87,15 @@ def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_smal
     images = mnist_small.x_test[:64]
     keras_output = np.asarray(cnn_network.model(images[..., None].astype(np.float32) / 255))
     np.testing.assert_allclose(cnn_network.probabilities(images), keras_output, atol=1e-5)  # NumPy path
-    big_batch = cnn_network.probabilities(mnist_small.x_test[:200])  # Keras path
+    big_batch = cnn_network.probabilities(mnist_small.x_test[:200])  # in NumPy too, 64 at a time
     np.testing.assert_allclose(big_batch[:64], keras_output, atol=1e-5)
 
 
 def test_a_saved_network_reads_drawings_without_importing_tensorflow():
     """The Draw page's path: weights straight from the .keras file into NumPy; TensorFlow takes seconds to import."""
     script = ("import sys, numpy as np; from digitlab.config import model_path; from digitlab.inference import load_network; "
-              "[load_network(model_path(n)).probabilities(np.zeros((1, 28, 28), np.float32)) for n in ('dense', 'cnn')]; "
-              "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+              "[load_network(model_path(n)).probabilities(np.zeros((k, 28, 28), np.float32)) for n in ('dense', 'cnn') "
+              "for k in (1, 200)]; print('tensorflow' in sys.modules, 'keras' in sys.modules)")  # 200: many files
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
