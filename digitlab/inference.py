@@ -42,10 +42,10 @@ def as_network_input(model, images: np.ndarray) -> np.ndarray:
 
 
 class Network:
-    """A trained network: NumPy layers for a few images at a time, its Keras model for many.
+    """A trained network: its layers in NumPy to read images, its Keras model to look inside it.
 
     Loaded from a file, the NumPy layers come straight from the file's weights, and the Keras model (and
-    TensorFlow, seconds to import) is loaded only when first needed: the Draw page never needs it.
+    TensorFlow, seconds to import) is loaded only when first needed: only the Inside page needs it.
     """
 
     def __init__(self, name: str, model=None, report: dict | None = None, path: str | Path | None = None):
