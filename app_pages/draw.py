@@ -1,5 +1,7 @@
 """Draw page: draw (or upload) a digit, see what the network sees, and how sure it is of each digit."""
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -7,14 +9,16 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE, SESSION_NETWORK,
                               class_collection, network, probability_chart, session_limit, show_error)
 from digitlab.collection import StoreError
-from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_TITLES, SEED_NETWORK, available_networks,
-                             model_path)
+from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK,
+                             available_networks, model_path)
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError, missing_network
 from digitlab.preprocess import to_mnist
+from digitlab.words import with_article
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
 EXPERIMENT = "experiment"  # the Network option trained on the Train page
+LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
 
 
 def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -47,16 +51,27 @@ def uploaded_input():
 
 
 def save_form(x: np.ndarray, predicted: int, network_name: str, picture) -> None:
-    """'Save as digit N': the drawing joins the class's own test set (the Our class page)."""
-    with st.form("save", border=False, enter_to_submit=False):
+    """'Save to our class': the drawing joins the class's own test set, with the digit its author chose.
+
+    The choice starts empty, and empties again after each save: filled in with the network's answer, a
+    careless Save would record the network's guess as the truth, and flatter it on the Our class page."""
+    with st.form("save", border=False, enter_to_submit=False, clear_on_submit=True):
         label_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
-        label = label_column.selectbox("This is a", CLASS_NAMES, index=predicted,
-                                       help="The digit you meant: it becomes this drawing's label.")
+        label = label_column.selectbox("I meant", CLASS_NAMES, index=None, placeholder="the digit you drew",
+                                       help="The digit you meant to draw: it becomes this drawing's label.")
         if button_column.form_submit_button("Save to our class", icon=":material/save:"):
-            save(x, int(label), predicted, network_name, picture)
+            if label is None:
+                st.warning("First choose the digit you meant.")
+            else:
+                save(x, int(label), predicted, network_name, picture)
 
 
 def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) -> None:
+    """Saves once per drawing: a second click (or a double click) on the same drawing saves nothing more."""
+    fingerprint = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
+    if (already := st.session_state.get(LAST_SAVED, {}).get(fingerprint)) is not None:
+        st.info(f"This drawing is already saved, as drawing #{already}.")
+        return
     limit = session_limit("save", SAVES_PER_MINUTE)
     if not limit.allow():
         st.warning(f"That is a lot of saving: wait {limit.wait_seconds()} s, then press Save again.")
@@ -67,8 +82,9 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) 
         show_error(error)
         st.caption("Your drawing is still here: press Save again in a moment.")
         return
+    st.session_state[LAST_SAVED] = {fingerprint: drawing_id}
     st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
-    st.toast(f"Saved as a {label}, drawing #{drawing_id} of the class's collection.")
+    st.toast(f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection.")
 
 
 def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[str], subject: str,
@@ -82,7 +98,7 @@ def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[
             second = network(other).probabilities(x[None])[0]
         except ModelError:  # the chosen network's own error is the one shown
             continue
-        st.caption(f"The {NETWORK_TITLES[other].lower()} reads **{CLASS_NAMES[int(second.argmax())]}** "
+        st.caption(f"{NETWORK_NAMES[other].capitalize()} reads **{CLASS_NAMES[int(second.argmax())]}** "
                    f"({second.max():.0%} sure).")
     save_form(x, digit, chosen, picture)
 
@@ -133,7 +149,7 @@ with st.sidebar:
     chosen = st.radio("Network", trained + ([EXPERIMENT] if experiment else []), format_func=titles.get, key="network",
                       help="Switch to compare how two networks read the same drawing.")
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
-subject = "your experiment" if chosen == EXPERIMENT else f"the {titles[chosen].lower()}"  # for sentences
+subject = "your experiment" if chosen == EXPERIMENT else NETWORK_NAMES[chosen]  # for sentences
 
 if chosen != EXPERIMENT and not model_path(chosen).is_file():
     show_error(missing_network(model_path(chosen)))

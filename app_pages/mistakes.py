@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages.shared import network, show_error
-from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
+from digitlab.config import CLASS_NAMES, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
 from digitlab.data import DataError
 from digitlab.images import enlarge
 from digitlab.inference import ModelError
@@ -86,7 +86,7 @@ st.caption("Every trained network reads the 10 000 MNIST test digits, which it n
 trained = available_networks()
 if not trained:
     st.error(f"No trained network yet. Create one with: python train.py   "
-             f"(it trains the {NETWORK_TITLES[SEED_NETWORK].lower()})")
+             f"(it trains {NETWORK_NAMES[SEED_NETWORK]})")
     st.stop()
 name = st.radio("Network", trained, format_func=NETWORK_TITLES.get, horizontal=True, key="mistakes_network")
 
@@ -113,7 +113,7 @@ if TRUE_KEY not in st.session_state:  # start on the commonest mix-up
     st.session_state[TRUE_KEY], st.session_state[PREDICTED_KEY] = str(first[0]), str(first[1])
 chart_key = f"confusion_{name}"
 table = shaded(confusion_table(matrix), st.session_state[TRUE_KEY], st.session_state[PREDICTED_KEY])
-st.altair_chart(heatmap(table, f"How the {NETWORK_TITLES[name].lower()} reads each test digit"),
+st.altair_chart(heatmap(table, f"How {NETWORK_NAMES[name]} reads each test digit"),
                 on_select=lambda: pick_cell_from_chart(chart_key), selection_mode="cell", key=chart_key,
                 width="stretch")
 st.caption("Each row is one true digit, each column the network's answer; the number is how many test images fall "

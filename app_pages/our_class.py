@@ -8,10 +8,11 @@ import streamlit as st
 from app_pages.shared import (OWN_DRAWINGS, class_collection, is_teacher, network, show_error, teacher_key_set,
                               try_teacher_key)
 from digitlab.collection import StoreError
-from digitlab.config import CLASS_NAMES, NETWORK_TITLES, available_networks
+from digitlab.config import CLASS_NAMES, NETWORK_NAMES, available_networks
 from digitlab.inference import ModelError
 from digitlab.metrics import accuracy_per_digit
 from digitlab.teacher import KEY_VARIABLE, SECRET_NAME
+from digitlab.words import count, with_article
 
 COLOURS = ["#E69F00", "#0072B2", "#009E73", "#CC79A7"]  # Okabe-Ito: distinct for colour-blind viewers
 GRID_COLUMNS = 8
@@ -28,9 +29,9 @@ def accuracy(images: np.ndarray, labels: np.ndarray) -> None:
             with column:
                 show_error(error)
             continue
-        column.metric(NETWORK_TITLES[name], f"{(predicted == labels).mean():.1%}",
+        column.metric(NETWORK_NAMES[name].capitalize(), f"{(predicted == labels).mean():.1%}",
                       help="Share of the class's drawings read right.")
-        per_digit.append(accuracy_per_digit(labels, predicted).assign(network=NETWORK_TITLES[name]))
+        per_digit.append(accuracy_per_digit(labels, predicted).assign(network=NETWORK_NAMES[name].capitalize()))
     if not per_digit:
         return
     chart = alt.Chart(pd.concat(per_digit), title="Share read right, digit by digit").mark_bar().encode(
@@ -48,12 +49,13 @@ def grid(saved) -> None:
     shown_digits = st.pills("Show", CLASS_NAMES, selection_mode="multi", key="class_digits",
                             help="Pick digits to see only those; none picked shows all.")
     chosen = [d for d in reversed(saved) if not shown_digits or CLASS_NAMES[d.label] in shown_digits]
-    st.caption(f"{len(chosen)} drawing(s), newest first, as the network sees them (28 × 28)"
+    st.caption(f"{count(len(chosen), 'drawing')}, newest first, as the network sees them (28 × 28)"
                + (f"; the {SHOWN} newest are shown." if len(chosen) > SHOWN else "."))
     for row_start in range(0, min(len(chosen), SHOWN), GRID_COLUMNS):
         for column, drawing in zip(st.columns(GRID_COLUMNS), chosen[row_start:row_start + GRID_COLUMNS]):
             read = "" if drawing.predicted is None else f", read {drawing.predicted}"
-            column.image(drawing.pixels, caption=f"#{drawing.id}: a {drawing.label}{read}", width="stretch")
+            column.image(drawing.pixels, caption=f"#{drawing.id}: {with_article(drawing.label)}{read}", width="stretch",
+                         alt=f"Drawing {drawing.id}, labelled {drawing.label}{read}")
 
 
 def act(action, *args) -> bool:
@@ -89,7 +91,7 @@ def teacher_tools(saved) -> None:
                                   icon=":material/download:", on_click="ignore",
                                   help="x_test and y_test hold the drawings; load with numpy.load.")
     with clear_column.form("clear", border=False):
-        sure = st.checkbox(f"Yes, delete all {len(saved):,} drawings")
+        sure = st.checkbox(f"Yes, delete all {count(len(saved), 'drawing')}")
         if st.form_submit_button("Delete all", icon=":material/delete_forever:") and sure:
             if act(class_collection().clear):
                 st.rerun()

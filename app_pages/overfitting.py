@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.shared import history_chart, show_error
-from digitlab.config import NETWORK_TITLES, SEED_NETWORK, available_networks, modified_time, report_path
+from digitlab.config import NETWORK_NAMES, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points
 
@@ -69,16 +69,16 @@ for name in available_networks():
         other = cached_report(str(path := report_path(name)), modified_time(path))
     except ModelError:
         continue
-    compared.append({"network": NETWORK_TITLES[name], "training accuracy": other["train_accuracy"],
+    compared.append({"network": NETWORK_NAMES[name].capitalize(), "training accuracy": other["train_accuracy"],
                      "test accuracy": other["test_accuracy"], "gap (points)": accuracy_gap_points(other),
                      "weights": other["parameters"], "epochs": other["recipe"]["epochs"],
                      "training time (s)": other["seconds"]})
     scored = other["recipe"].get("scored_train_images", other["recipe"]["training_images"])
     if scored < other["recipe"]["training_images"]:
-        notes.append(f"The {NETWORK_TITLES[name].lower()}'s training accuracy is measured on {scored:,} of its "
+        notes.append(f"{NETWORK_NAMES[name].capitalize()}'s training accuracy is measured on {scored:,} of its "
                      f"training images, which saves training time.")
     if "unaveraged_test_accuracy" in (last := other["history"][-1]):
-        notes.append(f"The {NETWORK_TITLES[name].lower()}'s saved weights are the average of its last training "
+        notes.append(f"{NETWORK_NAMES[name].capitalize()}'s saved weights are the average of its last training "
                      f"steps, which smooths out each step's noise: {other['test_accuracy']:.2%} on the test set, "
                      f"against {last['unaveraged_test_accuracy']:.2%} with the last step's own weights.")
 if len(compared) > 1:

@@ -15,6 +15,7 @@ from app_pages.shared import SESSION_NETWORK, full_mnist, history_chart, show_er
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, TRAINING_SIZES, VARIANTS, experiment_data
 from digitlab.live_training import TRAINING_SLOT, LiveTraining, TrainingBusy
+from digitlab.words import count
 
 RUNNER_KEY, COLLECTED_KEY, BUSY_KEY = "train_runner", "train_collected", "train_busy"
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
@@ -62,7 +63,7 @@ def show(runner: LiveTraining) -> None:
     if progress.state == "running":
         label = f"Epoch {min(epochs_done + 1, runner.epochs)} of {runner.epochs} · {progress.seconds:.0f} s"
     else:
-        label = f"{progress.state.capitalize()} after {epochs_done} epoch(s), {progress.seconds:.0f} s"
+        label = f"{progress.state.capitalize()} after {count(epochs_done, 'epoch')}, {progress.seconds:.0f} s"
     st.progress(progress.fraction, text=label)
     if progress.error:
         st.error(f"The training failed: {progress.error}")

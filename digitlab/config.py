@@ -17,7 +17,8 @@ DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke
 
 # The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
 NETWORKS = ("cnn", "dense")
-NETWORK_TITLES = {"cnn": "Convnet (reads drawn digits best)", "dense": "Seed network (Dense 512)"}
+NETWORK_TITLES = {"cnn": "Convnet (reads drawn digits best)", "dense": "Seed network (Dense 512)"}  # to choose one
+NETWORK_NAMES = {"cnn": "the convnet", "dense": "the seed network"}  # in sentences, legends and tables
 SEED_NETWORK = "dense"  # the classic first example: train.py's default, and the Overfitting lesson's network
 
 

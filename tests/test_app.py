@@ -116,7 +116,7 @@ def test_save_to_our_class_then_see_and_delete_it(tmp_path, monkeypatch, pen_sam
     seven = int(np.flatnonzero(pen_sample.labels == 7)[0])
     at.session_state[CANVAS_KEY] = as_canvas_state(render_strokes(pen_sample.strokes(seven)))
     at.run()
-    at.selectbox[0].set_value("7")
+    next(s for s in at.selectbox if s.label == "I meant").set_value("7")
     next(b for b in at.button if b.label == "Save to our class").click()
     at.run()
     assert not at.exception

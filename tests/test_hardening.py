@@ -24,10 +24,14 @@ MODEL_PAGES = {"draw", "inside", "our_class", "mistakes"}  # the pages that read
 
 
 @pytest.fixture(scope="module")
-def a_seven():
+def pen():
     from digitlab.pen import load_pen_digits
 
-    pen = load_pen_digits(DATA / "pen_sample.npz")
+    return load_pen_digits(DATA / "pen_sample.npz")
+
+
+@pytest.fixture(scope="module")
+def a_seven(pen):
     return render_strokes(pen.strokes(int(np.flatnonzero(pen.labels == 7)[0])))
 
 
@@ -54,6 +58,11 @@ def draw_page(a_seven, **secrets) -> AppTest:
 def press(at: AppTest, label: str) -> AppTest:
     next(b for b in at.button if b.label == label).click()
     return at.run()
+
+
+def save_as(at: AppTest, digit: str) -> AppTest:
+    next(s for s in at.selectbox if s.label == "I meant").set_value(digit)
+    return press(at, "Save to our class")
 
 
 def test_the_bad_model_corpus_is_complete():
@@ -137,7 +146,7 @@ def test_a_broken_store_says_so_and_keeps_the_drawing(kind, tmp_path, monkeypatc
         at = draw_page(a_seven)
         answer = [m.value for m in at.metric if m.label == "Prediction"]
         started = time.perf_counter()
-        press(at, "Save to our class")
+        save_as(at, "7")
         assert time.perf_counter() - started < 5
         assert_no_leak(at, tmp_path, ROOT)
         assert len(at.error) == 1 and any("Save again" in c.value for c in at.caption)
@@ -150,11 +159,28 @@ def test_a_broken_store_says_so_and_keeps_the_drawing(kind, tmp_path, monkeypatc
             assert len(at.error) == 1
 
 
-def test_saves_are_limited_per_session(tmp_path, monkeypatch, a_seven):
+def test_a_save_needs_a_chosen_digit_and_happens_once(tmp_path, monkeypatch, a_seven):
+    """No label is filled in for the student (the network's guess would be saved as the truth), and a second
+    click on the same drawing saves nothing more."""
     monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
     at = draw_page(a_seven)
-    for _ in range(SAVES_PER_MINUTE + 3):
-        press(at, "Save to our class")
+    assert next(s for s in at.selectbox if s.label == "I meant").value is None
+    press(at, "Save to our class")
+    assert any("choose the digit" in w.value for w in at.warning)
+    assert len(ClassCollection(tmp_path / "class.sqlite")) == 0
+    save_as(at, "7")
+    save_as(at, "7")
+    assert any("already saved" in i.value for i in at.info) and not at.exception
+    (saved,) = ClassCollection(tmp_path / "class.sqlite").drawings()
+    assert saved.label == 7
+
+
+def test_saves_are_limited_per_session(tmp_path, monkeypatch, a_seven, pen):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    at = draw_page(a_seven)
+    for i in range(SAVES_PER_MINUTE + 3):  # each a drawing of its own: the same one is saved only once
+        at.session_state[CANVAS_KEY] = as_canvas_state(render_strokes(pen.strokes(i)))
+        save_as(at.run(), str(pen.labels[i]))
     assert not at.exception
     assert len(ClassCollection(tmp_path / "class.sqlite")) == SAVES_PER_MINUTE
     assert any("wait" in w.value for w in at.warning)
@@ -173,7 +199,7 @@ def test_without_a_key_nobody_exports_or_deletes_others_drawings(tmp_path, monke
     assert not at.selectbox and any("teacher key" in i.value for i in at.info)  # nothing of theirs to delete
     at.switch_page("app_pages/draw.py").run()
     at.session_state[CANVAS_KEY] = as_canvas_state(a_seven)  # the canvas is empty again after another page
-    our_class(press(at.run(), "Save to our class"))
+    our_class(save_as(at.run(), "7"))
     (choice,) = at.selectbox
     assert choice.options == [f"#{someone_elses + 1}: labelled 7"]  # only the drawing this session saved
     press(at, "Delete it")

@@ -21,7 +21,7 @@ skip_without_browser()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_TITLES, model_path, report_path  # noqa: E402
+from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, report_path  # noqa: E402
 from digitlab.pen import canvas_strokes, load_pen_digits  # noqa: E402
 
 DASH = "—"
@@ -139,4 +139,4 @@ def test_sessions_do_not_share_answers_or_choices(pages):
     for page, chosen in ((a, NETWORKS[1]), (b, NETWORKS[0]), (c, NETWORKS[0])):
         expect(radio(page, chosen)).to_be_checked()
         other = next(n for n in NETWORKS if n != chosen)  # the caption under the answer names the network NOT chosen
-        expect(page.get_by_test_id("stMain")).to_contain_text(f"The {NETWORK_TITLES[other].lower()} reads")
+        expect(page.get_by_test_id("stMain")).to_contain_text(f"{NETWORK_NAMES[other].capitalize()} reads")
