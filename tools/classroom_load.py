@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_TITLES, available_networks, model_dir
+from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, available_networks, model_dir
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, latency_stats,
                            mouse_path)
@@ -610,8 +610,8 @@ async def isolation_check(browser, url: str, pen, networks: list[str], rounds: i
             for session, own in ((a, chosen_a), (b, before_b)):
                 text = await session.page.get_by_test_id("stMain").inner_text()
                 others = [n for n in networks if n != own]
-                captions[session.name] = [f"The {NETWORK_TITLES[n].lower()} reads" in text for n in others]
-                if f"The {NETWORK_TITLES[own].lower()} reads" in text or not all(captions[session.name]):
+                captions[session.name] = [f"{NETWORK_NAMES[n].capitalize()} reads" in text for n in others]
+                if f"{NETWORK_NAMES[own].capitalize()} reads" in text or not all(captions[session.name]):
                     problems.append(f"{session.name}'s caption names the wrong network (own {own!r})")
     except Exception as error:
         problems.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
