@@ -99,7 +99,7 @@ st.header("What the digits look like")
 seed = st.session_state.setdefault("data_seed", 0)
 if st.button("Other samples", icon=":material/casino:", help="Draw another random dozen of each digit."):
     seed = st.session_state["data_seed"] = seed + 1
-st.image(cached_mosaic(data.source, split, seed),
+st.image(cached_mosaic(data.source, split, seed), alt=f"A grid of handwritten digits: {PER_DIGIT} of each, 0 to 9",
          caption=f"{PER_DIGIT} random images of each digit from the {SPLIT_TITLES[split].lower()}, "
                  "one row per digit, 0 to 9.")
 st.markdown("Look along a row: the same digit comes slanted, thick, thin, open or closed. The network has to learn "
@@ -120,7 +120,8 @@ with numbers_column:
     st.altair_chart(pixel_chart(images[index]), width="content")
     st.caption(f"`x_{split}[{index}]`: 28 rows × 28 columns of pixel values, each cell shaded by its own value.")
 with picture_column:
-    st.image(enlarge(images[index], 6 * images.shape[2]), caption="The same 784 numbers drawn as a picture.")
+    st.image(enlarge(images[index], 6 * images.shape[2]), caption="The same 784 numbers drawn as a picture.",
+             alt=f"The handwritten {labels[index]} these numbers make")
 st.markdown("To a person this is a digit; to the network it is **784 numbers**. The seed network flattens them "
             "into one row and divides by 255, so that each pixel becomes a number between 0 and 1.")
 

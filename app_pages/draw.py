@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE, SESSION_NETWORK,
-                              class_collection, network, probability_chart, session_limit, show_error)
+                              announce, class_collection, network, probability_chart, session_limit, show_error)
 from digitlab.collection import StoreError
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK,
                              available_networks, model_path)
@@ -18,6 +18,13 @@ from digitlab.words import with_article
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
 EXPERIMENT = "experiment"  # the Network option trained on the Train page
+# For a projector: less empty space around the page (at 1024 px the canvas needs it), and an answer readable
+# from the back of the room.
+LAYOUT = """<style>
+[data-testid="stMainBlockContainer"] { padding: 2.5rem 2rem 4rem; }
+[data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; font-weight: 600; }
+.st-key-source { margin-bottom: 2rem; }  /* room for the canvas's toolbar, which sits above the canvas */
+</style>"""
 LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
 
 
@@ -46,7 +53,7 @@ def uploaded_input():
     except ImageError as error:
         st.error(str(error))
         return None, None
-    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE)
+    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE, alt="The uploaded photo")
     return to_mnist(image), image
 
 
@@ -87,12 +94,15 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) 
     st.toast(f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection.")
 
 
-def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[str], subject: str,
-           picture) -> None:
-    """The Prediction metric, the other network's reading, and the form that saves the drawing."""
+def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, subject: str) -> None:
+    """The Prediction: the digit, large enough to read from the back of a classroom, and how sure."""
     digit = int(probabilities.argmax())
     st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
               delta_arrow="off", help=f"What {subject} reads.")
+
+
+def others(x: np.ndarray, chosen: str, trained: list[str]) -> None:
+    """What the other trained network reads in the same drawing."""
     for other in (name for name in trained if name != chosen):
         try:
             second = network(other).probabilities(x[None])[0]
@@ -100,7 +110,6 @@ def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, trained: list[
             continue
         st.caption(f"{NETWORK_NAMES[other].capitalize()} reads **{CLASS_NAMES[int(second.argmax())]}** "
                    f"({second.max():.0%} sure).")
-    save_form(x, digit, chosen, picture)
 
 
 @st.fragment
@@ -110,7 +119,7 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
     A fragment: a stroke reruns only this part of the page, not the navigation, sidebar and title, so
     each answer costs the server less work; with a classroom on one server, that work is the latency.
     """
-    input_column, answer_column = st.columns([3, 2])
+    input_column, answer_column = st.columns(2, gap="medium")  # stacked on a phone: the answer right below
     with input_column:
         try:
             x, picture = uploaded_input() if source == UPLOAD else drawn_input(brush)
@@ -129,16 +138,24 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
         return
 
     with answer_column:
+        digit = int(probabilities.argmax())
+        announce("" if x is None else f"Prediction: {digit}, {probabilities[digit]:.0%} sure")
         if x is None:
             st.metric("Prediction", "—", help="Nothing to read yet.")
+        else:
+            answer(x, probabilities, chosen, subject)
+        st.vega_lite_chart(probability_chart(probabilities, "How sure it is of each digit"), width="stretch")
+        if x is None:
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
         else:
-            answer(x, probabilities, chosen, trained, subject, picture)
-        st.image(enlarge(x, PREVIEW_SIZE), caption="What the network sees: the ink cropped, scaled to 20 px and centred "
-                                      "on 28 × 28 pixels, just as MNIST's digits were made.")
-    st.vega_lite_chart(probability_chart(probabilities, f"How sure {subject} is of each digit"), width="stretch")
+            others(x, chosen, trained)
+            save_form(x, digit, chosen, picture)
+        st.image(enlarge(x, PREVIEW_SIZE), alt="What the network sees: the digit as 28 × 28 pixels",
+                 caption="What the network sees: the ink cropped, scaled to 20 px and centred on 28 × 28 pixels, "
+                         "just as MNIST's digits were made.")
 
 
+st.html(LAYOUT)
 st.title("Draw a digit")
 st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answers after every stroke.")
 

@@ -39,14 +39,15 @@ def show_dense(reader, views) -> None:
     hidden = views[0].output
     st.subheader(f"2 · The hidden layer: {len(hidden)} numbers")
     left, right = st.columns([1, 2])
-    left.image(enlarge(hidden_as_image(hidden), 320), caption=f"The {len(hidden)} hidden units, 32 to a row; "
+    left.image(enlarge(hidden_as_image(hidden), 320), alt="The hidden units' activations as a grid of squares", caption=f"The {len(hidden)} hidden units, 32 to a row; "
                "bright = strongly active. Most stay dark: each unit answers only to certain shapes.")
     with right:
         units = strongest_units(hidden)
         st.markdown("**What the most active units look for.** Each unit weighs every pixel: "
                     "orange pixels raise it when inked, blue ones lower it.")
         for column, unit, weights in zip(st.columns(len(units)), units, input_weights(reader, units)):
-            column.image(enlarge(diverging_rgb(weights), 84), caption=f"unit {unit}: {hidden[unit]:.1f}")
+            column.image(enlarge(diverging_rgb(weights), 84), caption=f"unit {unit}: {hidden[unit]:.1f}",
+                         alt=f"The weights of hidden unit {unit}, as a picture")
     st.caption("This is already a new *representation* of your digit: not pixels any more, but how strongly "
                "each of 512 learnt shape-detectors responds.")
 
@@ -59,12 +60,13 @@ def show_convolutions(views) -> None:
             st.subheader(f"{step} · {view.kind} `{view.name}`: {channels} feature maps of {height} × {width}")
             shown = min(channels, 32)
             st.image(enlarge(feature_map_grid(view.output, columns=16, count=shown), 720),
+                     alt=f"{shown} feature maps of layer {view.name}, side by side",
                      caption=f"{shown} of its {channels} maps. Each map is one filter slid over the picture from "
                              "the layer before: bright where it found its pattern (an edge, a curve, a stroke end).")
             step += 1
         elif view.output.ndim == 1 and view.kind == "Dense" and len(view.output) > len(CLASS_NAMES):
             st.subheader(f"{step} · Dense `{view.name}`: {len(view.output)} numbers")
-            st.image(enlarge(hidden_as_image(view.output, 32), 320),
+            st.image(enlarge(hidden_as_image(view.output, 32), 320), alt=f"The {len(view.output)} numbers as a grid",
                      caption="All the maps boiled down to a list of numbers that the last layer turns into the answer.")
             step += 1
     st.caption("Deeper maps are smaller and less like the picture: they say *what* is there more than *where*.")
@@ -88,7 +90,8 @@ if x is None:
     st.stop()
 
 st.subheader("1 · The input: 28 × 28 = 784 numbers")
-st.image(enlarge(x, PREVIEW_SIZE), caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.")
+st.image(enlarge(x, PREVIEW_SIZE), caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.",
+         alt="The input: the digit as 28 × 28 pixels")
 
 tensorflow_loaded()  # the layers' outputs come from the Keras model
 try:

@@ -74,9 +74,10 @@ def pick_cell_from_chart(chart_key: str) -> None:
         st.session_state[PREDICTED_KEY] = str(points[0]["predicted"])
 
 
-def gallery(images, indices, captions) -> None:
+def gallery(images, indices, captions, labels) -> None:
     if len(indices):
-        st.image([enlarge(images[i], THUMBNAIL) for i in indices], caption=captions)
+        st.image([enlarge(images[i], THUMBNAIL) for i in indices], caption=captions,
+                 alt=[f"A handwritten {labels[i]}, {caption}" for i, caption in zip(indices, captions)])
 
 
 st.title("Mistakes: where the network goes wrong")
@@ -131,14 +132,14 @@ st.subheader(f"{true}s {verb}: {len(chosen):,} test images")
 if len(chosen) == 0:
     st.info(f"The network never read a test {true} as a {read}.")
 shown = chosen[:48]
-gallery(images, shown, [f"{predictions.confidence[i]:.0%} sure" for i in shown])
+gallery(images, shown, [f"read as {read}, {predictions.confidence[i]:.0%} sure" for i in shown], labels)
 if len(chosen) > len(shown):
     st.caption(f"The {len(shown)} the network was surest of, out of {len(chosen):,}.")
 
 st.header("The most confident mistakes")
 count = st.select_slider("How many to show", [24, 48, 96, 192], value=24, key="mistakes_count")
 shown = wrong[:count]
-gallery(images, shown, [f"{labels[i]} → {predictions.predicted[i]}, {predictions.confidence[i]:.0%}" for i in shown])
+gallery(images, shown, [f"{labels[i]} → {predictions.predicted[i]}, {predictions.confidence[i]:.0%}" for i in shown], labels)
 st.caption("Under each digit: its true label → the network's answer, and how sure the network was.")
 st.markdown("These are the test digits the network got wrong **while most sure of itself**. Many are badly written, "
             "cut off, or even mislabelled in MNIST; a few are plain errors that a person would not make. A high "

@@ -6,6 +6,7 @@ which must put the canvas on screen fast, needs neither.
 """
 
 import gc
+import json
 import logging
 
 import numpy as np
@@ -31,6 +32,28 @@ TEACHER = "teacher"  # session state: True once the teacher key was typed in thi
 SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
 
 log = logging.getLogger("digitlab.pages")
+
+
+# One live region for the whole page, outside Streamlit's elements, so that it outlives reruns: a region made
+# afresh with each answer is often not read out. Each answer's text is put into it.
+ANNOUNCER = """<script>
+(() => {
+  let region = document.getElementById("digitlab-live");
+  if (!region) {
+    region = Object.assign(document.createElement("div"), {id: "digitlab-live"});
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    region.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap";
+    document.body.appendChild(region);
+  }
+  region.textContent = TEXT;
+})();
+</script>"""
+
+
+def announce(text: str) -> None:
+    """Tells screen readers `text` (the answer after each stroke, say), without showing anything."""
+    st.html(ANNOUNCER.replace("TEXT", json.dumps(text)), unsafe_allow_javascript=True)
 
 
 def show_error(error: Exception, visitor: str | None = None) -> None:
@@ -116,7 +139,7 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     colour = {"field": "answer", "type": "nominal", "legend": None,
               "scale": {"domain": ["the network's answer", "other digits"], "range": [WINNER_COLOUR, OTHER_COLOUR]}}
     return {
-        "title": title, "height": 260,
+        "title": title, "height": 200,
         "layer": [
             {"data": {"values": values}, "mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
                 {"field": "digit", "type": "nominal"}, {"field": "probability", "type": "quantitative", "format": ".1%"}]}},

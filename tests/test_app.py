@@ -177,4 +177,4 @@ def test_a_network_trained_on_the_train_page_can_be_tried_on_the_draw_page(pen_s
     assert not at.exception
     expected = int(experiment.probabilities(to_mnist(canvas)[None]).argmax())
     assert prediction(at) == str(expected)
-    assert any("How sure your experiment is" in str(getattr(element, "proto", "")) for element in at.main)
+    assert [m.help for m in at.metric if m.label == "Prediction"] == ["What your experiment reads."]

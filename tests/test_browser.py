@@ -166,22 +166,51 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     reset(draw_page)
 
 
-def test_screenshot_of_the_draw_page_for_the_readme(draw_page, pen):
-    two = first_of_each_digit(pen, 1)[2]
-    draw(draw_page, canvas_strokes(pen.strokes(two)))
-    expect(prediction(draw_page)).to_have_text(str(pen.labels[two]))
-    expect(draw_page.get_by_test_id("stVegaLiteChart")).to_be_visible()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    chart = draw_page.get_by_test_id("stVegaLiteChart").bounding_box()
-    height = min(1600, int(chart["y"] + chart["height"] + 32))  # tall enough for the whole bar chart
-    draw_page.set_viewport_size({"width": 1280, "height": max(900, height)})
+@pytest.mark.parametrize("width,height,touch,picture", [
+    (1280, 720, False, "draw-page.png"),  # a projector: the README's screenshot
+    (1024, 768, False, "draw-page-1024x768.png"),  # an older projector, or a laptop
+    (390, 844, True, "draw-page-phone.png"),  # a phone, drawn on with a finger
+])
+def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, width, height, touch, picture):
+    """With a digit drawn, the canvas, the answer and (but on a phone) the whole chart are on screen without
+    scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these."""
+    options = dict(device_scale_factor=3, is_mobile=True, has_touch=True) if touch else {}
+    page = open_draw_page(browser, app_url, viewport={"width": width, "height": height}, **options)
     try:
-        expect(draw_page.get_by_test_id("stVegaLiteChart")).to_be_in_viewport(ratio=1)
-        draw_page.mouse.move(1000, 60)  # over empty header space: no hover effects in the picture
-        draw_page.screenshot(path=SCREENSHOT)
+        two = first_of_each_digit(pen, 1)[2]
+        draw(page, canvas_strokes(pen.strokes(two)), cdp=page.context.new_cdp_session(page) if touch else None)
+        expect(prediction(page)).to_have_text(str(pen.labels[two]))
+        assert page.evaluate("window.scrollY") == 0
+        canvas = page.locator(CANVAS).bounding_box()
+        assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width
+        parts = [page.locator(CANVAS), prediction(page)] + ([] if touch else [page.get_by_test_id("stVegaLiteChart").first])
+        for part in parts:  # on a phone, the bars come next, a short scroll away
+            expect(part).to_be_in_viewport(ratio=1)
+        answer = prediction(page).bounding_box()
+        assert answer["height"] >= 60  # a digit readable from the back of a classroom
+        if touch:  # stacked: the answer comes right below the canvas
+            assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 200
+        page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
+        page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
+        assert (SCREENSHOT.parent / picture).stat().st_size < 400_000
+        no_exception(page)
     finally:
-        draw_page.set_viewport_size({"width": 1280, "height": 900})
-    assert SCREENSHOT.stat().st_size < 300_000
+        page.context.close()
+
+
+def test_each_answer_is_announced_and_every_picture_has_a_text(draw_page, pen):
+    """A screen reader hears "Prediction: 3, 100% sure" after each stroke (one live region that outlives
+    reruns), and every image on the page has an alt text."""
+    three = first_of_each_digit(pen, 1)[3]
+    draw(draw_page, canvas_strokes(pen.strokes(three)))
+    shown = prediction(draw_page).inner_text().strip()
+    region = draw_page.locator("#digitlab-live")
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_have_text(re.compile(rf"^Prediction: {shown}, \d+% sure$"))
+    images = draw_page.get_by_test_id("stMain").locator("img")
+    assert images.count() >= 1
+    assert all(images.nth(i).get_attribute("alt") for i in range(images.count()))
     reset(draw_page)
 
 
