@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import (CANVAS_KEY, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE, SESSION_NETWORK,
-                              announce, class_collection, network, probability_chart, session_limit, show_error)
+from app_pages.shared import (CANVAS_GENERATION, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE,
+                              SESSION_NETWORK, announce, canvas_key, class_collection, network, probability_chart,
+                              session_limit, show_error)
 from digitlab.collection import StoreError
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK,
                              available_networks, model_path)
@@ -23,19 +24,59 @@ EXPERIMENT = "experiment"  # the Network option trained on the Train page
 LAYOUT = """<style>
 [data-testid="stMainBlockContainer"] { padding: 2.5rem 2rem 4rem; }
 [data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; font-weight: 600; }
-.st-key-source { margin-bottom: 2rem; }  /* room for the canvas's toolbar, which sits above the canvas */
 </style>"""
+# The canvas's toolbar lives in the component's shadow DOM, which the page's CSS cannot reach: this puts a
+# style into it. The toolbar then sits under the canvas, always visible (on touch screens it stayed hidden),
+# with finger-sized buttons (44 px); its Edit toggle is gone, since in that mode a stroke drags the whole
+# drawing away while the answer still shows the old one, and so is its "send" button, which every stroke
+# already does.
+CANVAS_TOOLBAR = """<script>
+(() => {
+  if (window.__digitlabToolbar) return;
+  window.__digitlabToolbar = true;
+  const css = `
+    .dc-toolbar { opacity: 1 !important; position: static !important; padding: .5rem 0 0 0 !important; }
+    .dc-icon-button { min-width: 44px !important; min-height: 44px !important; }
+    .dc-icon-button svg { width: 24px; height: 24px; }
+    button[aria-label="Edit"], button[aria-label="Update the app with this drawing"], .dc-toolbar-separator,
+    .dc-toolbar-contextual { display: none !important; }`;
+  const restyle = () => {
+    for (const host of document.querySelectorAll("*")) {
+      const root = host.shadowRoot;
+      if (root && root.querySelector(".dc-toolbar") && !root.getElementById("digitlab-toolbar")) {
+        root.appendChild(Object.assign(document.createElement("style"), {id: "digitlab-toolbar", textContent: css}));
+      }
+    }
+  };
+  restyle();
+  setInterval(restyle, 200);
+})();
+</script>"""
 LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
+KEPT = "kept_drawing"  # session state: the canvas's (fabric.js objects, input, pixels), to draw it again on return
+SHOWN_AGAIN = "drawing_shown_again"  # session state: what the canvas now on the page was made with
+SAVED_NOTE = "saved_note"  # session state: what the last save stored, told after the canvas is cleared
 
 
 def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The canvas's drawing as the network's input, and as the canvas's pixels."""
+    """The canvas's drawing as the network's input, and as the canvas's pixels.
+
+    The drawing is kept for the session: a canvas that comes back (after another page) is drawn again from
+    its strokes, and until its next stroke its last reading stands."""
+    key = canvas_key()
+    if key not in st.session_state:  # the canvas is being put on the page: after another page, or a save
+        st.session_state[SHOWN_AGAIN] = st.session_state.get(KEPT)
+    again = st.session_state.get(SHOWN_AGAIN)
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                       return_image_data=True, key=CANVAS_KEY)
-    st.caption("Point at the canvas: its toolbar (top right) undoes the last stroke or clears it all.")
+                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
+                       initial_drawing=again[0] if again else None, key=key)
+    st.caption("Under the canvas: undo the last stroke, redo it, or clear the canvas.")
     drawing = canvas.image_data
-    return (None, None) if drawing is None else (to_mnist(drawing), drawing)
+    if drawing is None:  # no stroke since the canvas was put on the page
+        return (again[1], again[2]) if again else (None, None)
+    x = to_mnist(drawing)
+    st.session_state[KEPT] = (canvas.json_data, x, drawing) if x is not None else None
+    return x, drawing
 
 
 def uploaded_input():
@@ -57,7 +98,7 @@ def uploaded_input():
     return to_mnist(image), image
 
 
-def save_form(x: np.ndarray, predicted: int, network_name: str, picture) -> None:
+def save_form(x: np.ndarray, predicted: int, network_name: str, picture, clear_canvas: bool) -> None:
     """'Save to our class': the drawing joins the class's own test set, with the digit its author chose.
 
     The choice starts empty, and empties again after each save: filled in with the network's answer, a
@@ -70,10 +111,10 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture) -> None
             if label is None:
                 st.warning("First choose the digit you meant.")
             else:
-                save(x, int(label), predicted, network_name, picture)
+                save(x, int(label), predicted, network_name, picture, clear_canvas)
 
 
-def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) -> None:
+def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, clear_canvas: bool) -> None:
     """Saves once per drawing: a second click (or a double click) on the same drawing saves nothing more."""
     fingerprint = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
     if (already := st.session_state.get(LAST_SAVED, {}).get(fingerprint)) is not None:
@@ -91,7 +132,11 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture) 
         return
     st.session_state[LAST_SAVED] = {fingerprint: drawing_id}
     st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
-    st.toast(f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection.")
+    st.session_state[SAVED_NOTE] = f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection."
+    if clear_canvas:  # a clean canvas for the next digit
+        st.session_state[CANVAS_GENERATION] = st.session_state.get(CANVAS_GENERATION, 0) + 1
+        st.session_state[KEPT] = None
+    st.rerun()  # the whole page: a save can come from a run of the whole page as well as of the fragment
 
 
 def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, subject: str) -> None:
@@ -119,6 +164,8 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
     A fragment: a stroke reruns only this part of the page, not the navigation, sidebar and title, so
     each answer costs the server less work; with a classroom on one server, that work is the latency.
     """
+    if note := st.session_state.pop(SAVED_NOTE, None):
+        st.toast(note, icon=":material/save:")
     input_column, answer_column = st.columns(2, gap="medium")  # stacked on a phone: the answer right below
     with input_column:
         try:
@@ -149,13 +196,14 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
         else:
             others(x, chosen, trained)
-            save_form(x, digit, chosen, picture)
+            save_form(x, digit, chosen, picture, clear_canvas=source != UPLOAD)
         st.image(enlarge(x, PREVIEW_SIZE), alt="What the network sees: the digit as 28 × 28 pixels",
                  caption="What the network sees: the ink cropped, scaled to 20 px and centred on 28 × 28 pixels, "
                          "just as MNIST's digits were made.")
 
 
 st.html(LAYOUT)
+st.html(CANVAS_TOOLBAR, unsafe_allow_javascript=True)
 st.title("Draw a digit")
 st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answers after every stroke.")
 

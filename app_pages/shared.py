@@ -21,7 +21,8 @@ from digitlab.limits import RateLimit
 from digitlab.metrics import history_points
 from digitlab.teacher import configured_key, key_matches
 
-CANVAS_KEY = "canvas"  # the Draw page's canvas widget
+CANVAS_KEY = "canvas"  # the Draw page's canvas widget (a save gives the next canvas a key of its own: canvas_key)
+CANVAS_GENERATION = "canvas_generation"  # session state: how many saves have cleared the canvas
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
@@ -54,6 +55,13 @@ ANNOUNCER = """<script>
 def announce(text: str) -> None:
     """Tells screen readers `text` (the answer after each stroke, say), without showing anything."""
     st.html(ANNOUNCER.replace("TEXT", json.dumps(text)), unsafe_allow_javascript=True)
+
+
+def canvas_key(session_state=None) -> str:
+    """The Draw page's canvas widget key now: a fresh one after each save, which gives an empty canvas."""
+    state = st.session_state if session_state is None else session_state
+    generation = state[CANVAS_GENERATION] if CANVAS_GENERATION in state else 0
+    return CANVAS_KEY if generation == 0 else f"{CANVAS_KEY}-{generation}"
 
 
 def show_error(error: Exception, visitor: str | None = None) -> None:

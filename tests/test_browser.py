@@ -147,6 +147,31 @@ def test_undo_and_reset_bring_back_the_dash(draw_page, pen):
     no_exception(draw_page)
 
 
+def test_the_drawing_is_kept_across_pages_and_a_save_clears_it(draw_page, pen):
+    """Draw, look inside the network, come back: the same drawing and answer; save it: a clean canvas."""
+    three = first_of_each_digit(pen, 1)[3]
+    draw(draw_page, canvas_strokes(pen.strokes(three)))
+    shown, ink = prediction(draw_page).inner_text().strip(), ink_pixels(draw_page)
+    nav = draw_page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Inside the network").click()
+    expect(draw_page.get_by_text("Your drawing from the Draw page", exact=False)).to_be_visible(timeout=SLOW)
+    wait_until_idle(draw_page, timeout=SLOW)
+    nav.get_by_role("link", name="Draw").click()
+    draw_page.locator(CANVAS).wait_for(state="visible")
+    wait_until_idle(draw_page)
+    expect(prediction(draw_page)).to_have_text(shown)
+    assert abs(ink_pixels(draw_page) - ink) <= 0.02 * ink  # the same strokes, drawn again
+
+    draw_page.get_by_test_id("stSelectbox").filter(has_text="I meant").click()
+    draw_page.get_by_role("option", name=str(pen.labels[three]), exact=True).click()
+    click_and_wait(draw_page, draw_page.get_by_role("button", name="Save to our class"))
+    wait_until_idle(draw_page)
+    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(draw_page.get_by_text(f"Saved as a {pen.labels[three]}")).to_be_visible()
+    assert ink_pixels(draw_page) == 0
+    no_exception(draw_page)
+
+
 def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     nav = draw_page.get_by_test_id("stSidebarNav")
     nav.get_by_role("link", name="Overfitting").click()
@@ -188,8 +213,12 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, wi
             expect(part).to_be_in_viewport(ratio=1)
         answer = prediction(page).bounding_box()
         assert answer["height"] >= 60  # a digit readable from the back of a classroom
-        if touch:  # stacked: the answer comes right below the canvas
-            assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 200
+        if touch:  # stacked: the answer comes right below the canvas (and its toolbar)
+            assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 260
+        for name in ("Undo", "Reset canvas & history"):  # always there, finger-sized, no hovering needed
+            box = page.get_by_role("button", name=name).bounding_box()
+            assert box["width"] >= 44 and box["height"] >= 44 and box["y"] + box["height"] <= height
+        expect(page.get_by_role("button", name="Edit")).to_be_hidden()  # no mode in which a stroke moves the drawing
         page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
         page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
         assert (SCREENSHOT.parent / picture).stat().st_size < 400_000

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.shared import CANVAS_KEY, KEY_TRIES_PER_MINUTE, SAVES_PER_MINUTE
+from app_pages.shared import CANVAS_KEY, KEY_TRIES_PER_MINUTE, SAVES_PER_MINUTE, canvas_key
 from conftest import DATA, ROOT, STORE_FAILURES, broken_store
 from digitlab.collection import ClassCollection
 from digitlab.pen import render_strokes
@@ -169,7 +169,10 @@ def test_a_save_needs_a_chosen_digit_and_happens_once(tmp_path, monkeypatch, a_s
     assert any("choose the digit" in w.value for w in at.warning)
     assert len(ClassCollection(tmp_path / "class.sqlite")) == 0
     save_as(at, "7")
-    save_as(at, "7")
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["—"]  # a clean canvas for the next digit
+    assert canvas_key(at.session_state) != CANVAS_KEY
+    at.session_state[canvas_key(at.session_state)] = as_canvas_state(a_seven)  # the very same drawing again
+    save_as(at.run(), "7")
     assert any("already saved" in i.value for i in at.info) and not at.exception
     (saved,) = ClassCollection(tmp_path / "class.sqlite").drawings()
     assert saved.label == 7
@@ -179,7 +182,7 @@ def test_saves_are_limited_per_session(tmp_path, monkeypatch, a_seven, pen):
     monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
     at = draw_page(a_seven)
     for i in range(SAVES_PER_MINUTE + 3):  # each a drawing of its own: the same one is saved only once
-        at.session_state[CANVAS_KEY] = as_canvas_state(render_strokes(pen.strokes(i)))
+        at.session_state[canvas_key(at.session_state)] = as_canvas_state(render_strokes(pen.strokes(i)))
         save_as(at.run(), str(pen.labels[i]))
     assert not at.exception
     assert len(ClassCollection(tmp_path / "class.sqlite")) == SAVES_PER_MINUTE
