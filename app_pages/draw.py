@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import (CANVAS_GENERATION, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE,
+from app_pages.shared import (CANVAS_GENERATION, CLEAR, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE,
                               SESSION_NETWORK, announce, canvas_key, class_collection, network, probability_chart,
                               session_limit, show_error)
 from digitlab.collection import StoreError
@@ -24,12 +24,13 @@ EXPERIMENT = "experiment"  # the Network option trained on the Train page
 LAYOUT = """<style>
 [data-testid="stMainBlockContainer"] { padding: 2.5rem 2rem 4rem; }
 [data-testid="stMetricValue"] { font-size: 4.5rem; line-height: 1.1; font-weight: 600; }
+.st-key-clear_canvas button { min-height: 44px; }
 </style>"""
 # The canvas's toolbar lives in the component's shadow DOM, which the page's CSS cannot reach: this puts a
 # style into it. The toolbar then sits under the canvas, always visible (on touch screens it stayed hidden),
 # with finger-sized buttons (44 px); its Edit toggle is gone, since in that mode a stroke drags the whole
 # drawing away while the answer still shows the old one, and so is its "send" button, which every stroke
-# already does.
+# already does. Its reset gives way to the page's own Clear (see clear_canvas).
 CANVAS_TOOLBAR = """<script>
 (() => {
   if (window.__digitlabToolbar) return;
@@ -39,7 +40,7 @@ CANVAS_TOOLBAR = """<script>
     .dc-icon-button { min-width: 44px !important; min-height: 44px !important; }
     .dc-icon-button svg { width: 24px; height: 24px; }
     button[aria-label="Edit"], button[aria-label="Update the app with this drawing"], .dc-toolbar-separator,
-    .dc-toolbar-contextual { display: none !important; }`;
+    button[aria-label="Reset canvas & history"], .dc-toolbar-contextual { display: none !important; }`;
   const restyle = () => {
     for (const host of document.querySelectorAll("*")) {
       const root = host.shadowRoot;
@@ -58,6 +59,13 @@ SHOWN_AGAIN = "drawing_shown_again"  # session state: what the canvas now on the
 SAVED_NOTE = "saved_note"  # session state: what the last save stored, told after the canvas is cleared
 
 
+def clear_canvas() -> None:
+    """A new, empty canvas. The component's own reset is hidden: on a canvas drawn again from a kept
+    drawing, it goes back to that drawing, so a student could not clear it."""
+    st.session_state[CANVAS_GENERATION] = st.session_state.get(CANVAS_GENERATION, 0) + 1
+    st.session_state[KEPT] = None
+
+
 def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The canvas's drawing as the network's input, and as the canvas's pixels.
 
@@ -70,7 +78,7 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
                        initial_drawing=again[0] if again else None, key=key)
-    st.caption("Under the canvas: undo the last stroke, redo it, or clear the canvas.")
+    st.button(CLEAR, icon=":material/delete:", key="clear_canvas", on_click=clear_canvas)
     drawing = canvas.image_data
     if drawing is None:  # no stroke since the canvas was put on the page
         return (again[1], again[2]) if again else (None, None)
@@ -94,11 +102,12 @@ def uploaded_input():
     except ImageError as error:
         st.error(str(error))
         return None, None
-    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE, alt="The uploaded photo")
+    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE,
+             alt="The uploaded photo")
     return to_mnist(image), image
 
 
-def save_form(x: np.ndarray, predicted: int, network_name: str, picture, clear_canvas: bool) -> None:
+def save_form(x: np.ndarray, predicted: int, network_name: str, picture, new_canvas: bool) -> None:
     """'Save to our class': the drawing joins the class's own test set, with the digit its author chose.
 
     The choice starts empty, and empties again after each save: filled in with the network's answer, a
@@ -111,10 +120,10 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture, clear_c
             if label is None:
                 st.warning("First choose the digit you meant.")
             else:
-                save(x, int(label), predicted, network_name, picture, clear_canvas)
+                save(x, int(label), predicted, network_name, picture, new_canvas)
 
 
-def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, clear_canvas: bool) -> None:
+def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, new_canvas: bool) -> None:
     """Saves once per drawing: a second click (or a double click) on the same drawing saves nothing more."""
     fingerprint = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
     if (already := st.session_state.get(LAST_SAVED, {}).get(fingerprint)) is not None:
@@ -133,16 +142,15 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, 
     st.session_state[LAST_SAVED] = {fingerprint: drawing_id}
     st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
     st.session_state[SAVED_NOTE] = f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection."
-    if clear_canvas:  # a clean canvas for the next digit
-        st.session_state[CANVAS_GENERATION] = st.session_state.get(CANVAS_GENERATION, 0) + 1
-        st.session_state[KEPT] = None
+    if new_canvas:  # a clean canvas for the next digit
+        clear_canvas()
     st.rerun()  # the whole page: a save can come from a run of the whole page as well as of the fragment
 
 
 def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, subject: str) -> None:
     """The Prediction: the digit, large enough to read from the back of a classroom, and how sure."""
     digit = int(probabilities.argmax())
-    st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.1%} sure", delta_color="off",
+    st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.0%} sure", delta_color="off",
               delta_arrow="off", help=f"What {subject} reads.")
 
 
@@ -196,7 +204,7 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
         else:
             others(x, chosen, trained)
-            save_form(x, digit, chosen, picture, clear_canvas=source != UPLOAD)
+            save_form(x, digit, chosen, picture, new_canvas=source != UPLOAD)
         st.image(enlarge(x, PREVIEW_SIZE), alt="What the network sees: the digit as 28 × 28 pixels",
                  caption="What the network sees: the ink cropped, scaled to 20 px and centred on 28 × 28 pixels, "
                          "just as MNIST's digits were made.")

@@ -22,7 +22,8 @@ from digitlab.metrics import history_points
 from digitlab.teacher import configured_key, key_matches
 
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget (a save gives the next canvas a key of its own: canvas_key)
-CANVAS_GENERATION = "canvas_generation"  # session state: how many saves have cleared the canvas
+CANVAS_GENERATION = "canvas_generation"  # session state: how many times the canvas was cleared (a save clears it)
+CLEAR = "Clear the canvas"  # the Draw page's button (the browser tests and benchmarks press it too)
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
@@ -44,7 +45,7 @@ ANNOUNCER = """<script>
     region = Object.assign(document.createElement("div"), {id: "digitlab-live"});
     region.setAttribute("role", "status");
     region.setAttribute("aria-live", "polite");
-    region.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap";
+    region.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)";
     document.body.appendChild(region);
   }
   region.textContent = TEXT;

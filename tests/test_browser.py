@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import DATA, ROOT, skip_without_browser
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels, open_instrumented_page,
+from app_pages.shared import CLEAR
+from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels, open_instrumented_page,
                            mouse_stroke, runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
 
 skip_without_browser()
@@ -102,7 +103,7 @@ def click_and_wait(page, locator):
 
 
 def reset(page):
-    click_and_wait(page, page.get_by_role("button", name="Reset canvas & history"))
+    click_and_wait(page, page.get_by_role("button", name=CLEAR))
     expect(prediction(page)).to_have_text(DASH)
 
 
@@ -215,10 +216,11 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, wi
         assert answer["height"] >= 60  # a digit readable from the back of a classroom
         if touch:  # stacked: the answer comes right below the canvas (and its toolbar)
             assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 260
-        for name in ("Undo", "Reset canvas & history"):  # always there, finger-sized, no hovering needed
+        for name in ("Undo", CLEAR):  # always there, finger-sized, no hovering needed
             box = page.get_by_role("button", name=name).bounding_box()
             assert box["width"] >= 44 and box["height"] >= 44 and box["y"] + box["height"] <= height
         expect(page.get_by_role("button", name="Edit")).to_be_hidden()  # no mode in which a stroke moves the drawing
+        expect(page.get_by_role("button", name=CANVAS_RESET)).to_be_hidden()  # it would bring back a kept drawing
         page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
         page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
         assert (SCREENSHOT.parent / picture).stat().st_size < 400_000
@@ -309,3 +311,27 @@ def test_an_upload_is_read_and_its_name_is_never_rendered_as_markdown(draw_page,
         draw_page.goto(draw_page.url)
         draw_page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
         wait_until_idle(draw_page, timeout=SLOW)
+
+
+def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyboard(draw_page, pen):
+    """Tab reaches the canvas's Undo and Clear, the digit choice and Save; on every page each image has alt text."""
+    three = first_of_each_digit(pen, 1)[3]
+    draw(draw_page, canvas_strokes(pen.strokes(three)))
+    draw_page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    reached = set()
+    for _ in range(40):
+        draw_page.keyboard.press("Tab")
+        reached.add(draw_page.evaluate("""() => { let e = document.activeElement;
+            while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+            return e ? (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName) : null; }"""))
+    assert "Undo" in reached and any(CLEAR in (r or "") for r in reached), reached
+    assert any("Save to our class" in (r or "") for r in reached), reached
+    nav = draw_page.get_by_test_id("stSidebarNav")
+    for name in ("Inside the network", "Our class", "Data", "Mistakes", "Draw"):
+        nav.get_by_role("link", name=name).click()
+        wait_until_idle(draw_page, timeout=SLOW)
+        images = draw_page.get_by_test_id("stMain").locator("img")
+        missing = [images.nth(i).get_attribute("src") for i in range(images.count()) if not images.nth(i).get_attribute("alt")]
+        assert not missing, f"{name}: {len(missing)} image(s) without alt text"
+        no_exception(draw_page)
+    reset(draw_page)

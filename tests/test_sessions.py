@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA, ROOT, skip_without_browser
+from app_pages.shared import CLEAR
 from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, mouse_path,
                            page_points, runs_started, wait_for_run_after, wait_until_idle)
 
@@ -85,7 +86,7 @@ def wait_for_run(page, started):
 
 def reset(page):
     started = runs_started(page)
-    page.get_by_role("button", name="Reset canvas & history").click()
+    page.get_by_role("button", name=CLEAR).click()
     wait_for_run(page, started)
     expect(prediction(page)).to_have_text(DASH)
 

@@ -21,6 +21,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's input layer (inside the component's open shadow root)
+CANVAS_RESET = "Reset canvas & history"  # the component's own button (the app hides it for its own, shared.CLEAR)
 INK_LAYER = "canvas.dc-canvas.lower-canvas"  # where fabric.js renders the finished strokes (the background is apart)
 MOUSE_STEP = 10.0  # px at most between mouse moves: a brisk hand, at 60 events a second
 MOUSE_TOLERANCE = 0.5  # px: pen points closer than this to the line through their neighbours are not needed

@@ -27,7 +27,7 @@ server-side p95 went from 1x to 2.5x a single user's. The server gets fewer core
    one every --interval seconds (after 2 warm-up digits: TensorFlow's import, the networks' first load);
 2. classroom: --sessions sessions arrive within one interval, then each draws a real pen digit (UniPen,
    tests/data/pen_sample.npz, each session its own order) every --interval seconds for --duration
-   seconds. Per digit: reset the canvas ("Reset canvas & history") if it holds ink, draw the digit stroke
+   seconds. Per digit: clear the canvas ("Clear the canvas") if it holds ink, draw the digit stroke
    by stroke (each stroke's rerun is waited for, as a person pauses between strokes), and time the LAST
    stroke: browser: mouse-up -> the run over and the page idle (`up_to_run_over`: the Prediction metric
    shows the answer for the whole drawing) and mouse-up -> the metric's text changed
@@ -62,11 +62,11 @@ import numpy as np
 
 from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, available_networks, model_dir
 from digitlab.pen import canvas_strokes, load_pen_digits
+from app_pages.shared import CLEAR
 from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, latency_stats,
                            mouse_path)
 
 PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
-RESET = "Reset canvas & history"
 DASH = "—"
 GOALS = {"errors": 0, "p95_load_over_single": 2.0}
 VIEWPORT = {"width": 1280, "height": 900}
@@ -228,7 +228,7 @@ class Session:
         if await self.prediction() == DASH and not await self.ink():
             return  # an empty canvas: resetting it need not rerun anything
         started = await self.evaluate("window.__digitlab.started")
-        await self.page.get_by_role("button", name=RESET).click(timeout=timeout_ms)
+        await self.page.get_by_role("button", name=CLEAR).click(timeout=timeout_ms)
         await self.wait_run_after(started, timeout_ms)
 
     async def ink(self) -> int:
