@@ -199,7 +199,8 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
 ])
 def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, width, height, touch, picture):
     """With a digit drawn, the canvas, the answer and (but on a phone) the whole chart are on screen without
-    scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these."""
+    scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these. At each size
+    too: the answer is announced, every picture has a text, and the drawing outlasts a visit to another page."""
     options = dict(device_scale_factor=3, is_mobile=True, has_touch=True) if touch else {}
     page = open_draw_page(browser, app_url, viewport={"width": width, "height": height}, **options)
     try:
@@ -224,6 +225,19 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, wi
         page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
         page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
         assert (SCREENSHOT.parent / picture).stat().st_size < 400_000
+        expect(page.locator("#digitlab-live")).to_have_text(f"Prediction: {pen.labels[two]}, 100% sure")
+        images = page.get_by_test_id("stMain").locator("img")
+        assert images.count() and all(images.nth(i).get_attribute("alt") for i in range(images.count()))
+        ink = ink_pixels(page)
+        for name in ("Inside the network", "Draw"):  # the drawing is kept at every size
+            link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+            if not link.evaluate("e => e.getBoundingClientRect().right > 0"):  # a phone's sidebar is slid away
+                page.get_by_test_id("stExpandSidebarButton").tap()
+                page.wait_for_timeout(500)  # its slide
+            link.tap() if touch else link.click()
+            wait_until_idle(page, timeout=SLOW)
+        expect(prediction(page)).to_have_text(str(pen.labels[two]))
+        assert abs(ink_pixels(page) - ink) <= 0.02 * ink
         no_exception(page)
     finally:
         page.context.close()
