@@ -16,8 +16,9 @@ import pytest
 
 from conftest import DATA, ROOT, skip_without_browser
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels, open_instrumented_page,
-                           mouse_stroke, runs_started, touch_stroke, wait_for_run_after, wait_until_idle)
+from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels,
+                           open_instrumented_page, mouse_stroke, runs_started, touch_stroke, wait_for_run_after,
+                           wait_until_idle)
 
 skip_without_browser()
 
@@ -33,10 +34,20 @@ SLOW = 60_000  # ms: the first page load imports TensorFlow and loads the networ
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    class_db = tmp_path_factory.mktemp("browser") / "class-digits.sqlite"  # never the user's own collection
+def class_db(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser") / "class-digits.sqlite"  # never the user's own collection
+
+
+@pytest.fixture(scope="session")
+def app_url(class_db):
     with StreamlitServer(ROOT / "app.py", env={"DIGITLAB_CLASS_DB": str(class_db)}) as server:
         yield server.url
+
+
+def saved_count(class_db) -> int:
+    from digitlab.collection import ClassCollection
+
+    return len(ClassCollection(class_db))
 
 
 @pytest.fixture(scope="module")  # closed before another module starts its own Playwright (one per thread at a time)
@@ -107,6 +118,14 @@ def reset(page):
     expect(prediction(page)).to_have_text(DASH)
 
 
+def choose_digit(page, digit) -> None:
+    """"I meant": the select box opened, the digit typed (so that its option is the only one), and clicked."""
+    choice = page.get_by_test_id("stSelectbox").filter(has_text="I meant")
+    choice.locator("input").click()
+    page.keyboard.type(str(digit))
+    page.get_by_role("option", name=str(digit), exact=True).click()
+
+
 def first_of_each_digit(pen, count):
     """The first `count` samples of each digit in the file: a fixed choice, made before anything is drawn."""
     return [int(i) for digit in range(10) for i in np.flatnonzero(pen.labels == digit)[:count]]
@@ -163,8 +182,7 @@ def test_the_drawing_is_kept_across_pages_and_a_save_clears_it(draw_page, pen):
     expect(prediction(draw_page)).to_have_text(shown)
     assert abs(ink_pixels(draw_page) - ink) <= 0.02 * ink  # the same strokes, drawn again
 
-    draw_page.get_by_test_id("stSelectbox").filter(has_text="I meant").click()
-    draw_page.get_by_role("option", name=str(pen.labels[three]), exact=True).click()
+    choose_digit(draw_page, pen.labels[three])
     click_and_wait(draw_page, draw_page.get_by_role("button", name="Save to our class"))
     wait_until_idle(draw_page)
     expect(prediction(draw_page)).to_have_text(DASH)
@@ -197,7 +215,7 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     (1024, 768, False, "draw-page-1024x768.png"),  # an older projector, or a laptop
     (390, 844, True, "draw-page-phone.png"),  # a phone, drawn on with a finger
 ])
-def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, width, height, touch, picture):
+def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, class_db, pen, width, height, touch, picture):
     """With a digit drawn, the canvas, the answer and (but on a phone) the whole chart are on screen without
     scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these. At each size
     too: the answer is announced, every picture has a text, and the drawing outlasts a visit to another page."""
@@ -210,7 +228,8 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, wi
         assert page.evaluate("window.scrollY") == 0
         canvas = page.locator(CANVAS).bounding_box()
         assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width
-        parts = [page.locator(CANVAS), prediction(page)] + ([] if touch else [page.get_by_test_id("stVegaLiteChart").first])
+        chart = page.get_by_test_id("stVegaLiteChart").first
+        parts = [page.locator(CANVAS), prediction(page)] + ([] if touch else [chart])
         for part in parts:  # on a phone, the bars come next, a short scroll away
             expect(part).to_be_in_viewport(ratio=1)
         answer = prediction(page).bounding_box()
@@ -238,6 +257,16 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, pen, wi
             wait_until_idle(page, timeout=SLOW)
         expect(prediction(page)).to_have_text(str(pen.labels[two]))
         assert abs(ink_pixels(page) - ink) <= 0.02 * ink
+        if touch and link.evaluate("e => e.getBoundingClientRect().right > 0"):  # the sidebar still covers the page
+            page.get_by_test_id("stSidebarCollapseButton").locator("button").tap()
+            page.wait_for_timeout(500)
+
+        before = saved_count(class_db)  # a double click on Save saves once, and the canvas is clean again
+        choose_digit(page, pen.labels[two])
+        page.get_by_role("button", name="Save to our class").dblclick()
+        expect(prediction(page)).to_have_text(DASH)
+        wait_until_idle(page)
+        assert saved_count(class_db) == before + 1 and ink_pixels(page) == 0
         no_exception(page)
     finally:
         page.context.close()
@@ -337,15 +366,18 @@ def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyb
         draw_page.keyboard.press("Tab")
         reached.add(draw_page.evaluate("""() => { let e = document.activeElement;
             while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
-            return e ? (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName) : null; }"""))
+            return e && (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName); }"""))
     assert "Undo" in reached and any(CLEAR in (r or "") for r in reached), reached
     assert any("Save to our class" in (r or "") for r in reached), reached
     nav = draw_page.get_by_test_id("stSidebarNav")
-    for name in ("Inside the network", "Our class", "Data", "Mistakes", "Draw"):
+    titles = {"Inside the network": "Inside the network", "Our class": "Our class's digits", "Data": "The data",
+              "Mistakes": "Mistakes", "Draw": "Draw a digit"}
+    for name, title in titles.items():
         nav.get_by_role("link", name=name).click()
+        expect(draw_page.get_by_role("heading", level=1)).to_contain_text(title, timeout=SLOW)
         wait_until_idle(draw_page, timeout=SLOW)
-        images = draw_page.get_by_test_id("stMain").locator("img")
-        missing = [images.nth(i).get_attribute("src") for i in range(images.count()) if not images.nth(i).get_attribute("alt")]
-        assert not missing, f"{name}: {len(missing)} image(s) without alt text"
+        missing = draw_page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] img')]"
+                                     ".filter(image => !image.alt).length")  # at once: the page may still change
+        assert missing == 0, f"{name}: {missing} image(s) without alt text"
         no_exception(draw_page)
     reset(draw_page)

@@ -25,9 +25,9 @@ import numpy as np
 
 from digitlab.pen import canvas_strokes, load_pen_digits
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, ink_pixels,
-                           latency_stats, open_instrumented_page,
-                           mouse_stroke, runs_started, wait_for_run_after, wait_until_idle)
+from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer,
+                           ink_pixels, latency_stats, open_instrumented_page, mouse_stroke, runs_started,
+                           wait_for_run_after, wait_until_idle)
 
 PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_canvas_app.py"
