@@ -147,7 +147,7 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, 
     st.rerun()  # the whole page: a save can come from a run of the whole page as well as of the fragment
 
 
-def answer(x: np.ndarray, probabilities: np.ndarray, chosen: str, subject: str) -> None:
+def answer(probabilities: np.ndarray, subject: str) -> None:
     """The Prediction: the digit, large enough to read from the back of a classroom, and how sure."""
     digit = int(probabilities.argmax())
     st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.0%} sure", delta_color="off",
@@ -198,7 +198,7 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
         if x is None:
             st.metric("Prediction", "—", help="Nothing to read yet.")
         else:
-            answer(x, probabilities, chosen, subject)
+            answer(probabilities, subject)
         st.vega_lite_chart(probability_chart(probabilities, "How sure it is of each digit"), width="stretch")
         if x is None:
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
