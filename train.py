@@ -3,14 +3,17 @@
     python train.py                          # the seed recipe, MNIST downloaded the Keras way
     python train.py --data path/to/mnist.npz # offline, from a local copy
     python train.py --limit 2000 --epochs 20 --out /tmp/overfit
+    python train.py --model cnn --test-answers-only   # for the Mistakes page, without training again
 """
 
 import argparse
 import sys
 
 from digitlab.backend import import_keras
-from digitlab.config import NETWORKS, SEED_NETWORK, model_dir
+from digitlab.config import NETWORKS, SEED_NETWORK, model_dir, model_path
 from digitlab.data import DataError, load_mnist
+from digitlab.inference import ModelError
+from digitlab.mistakes import keep_test_set_predictions
 from digitlab.model_files import OutputError, check_writable
 
 
@@ -27,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="folder for <model>.keras and <model>.json (default: model/)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run (default: 0)")
+    parser.add_argument("--test-answers-only", action="store_true",
+                        help="do not train: keep the saved network's answers on the test set, for the Mistakes page")
     args = parser.parse_args(argv)
     for option in ("epochs", "batch_size"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
@@ -36,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.test_answers_only:
+        return keep_test_answers(model_path(args.model, args.out))
     try:
         check_writable(args.out)  # now, not after minutes of training (and seconds of importing TensorFlow)
         data = load_mnist(args.data).limited(args.limit)
@@ -60,6 +67,18 @@ def main(argv=None) -> int:
         return 2
     print(f"Training accuracy {report['train_accuracy']:.2%}, test accuracy {report['test_accuracy']:.2%} "
           f"({report['seconds']:.0f} s). Saved {weights_file} and {report_file}.")
+    return keep_test_answers(weights_file)
+
+
+def keep_test_answers(model_file) -> int:
+    """The network's answers on the test set, kept beside it: the Mistakes page then opens at once."""
+    try:
+        kept = keep_test_set_predictions(model_file)
+    except (ModelError, DataError, OSError) as error:
+        print(f"error: the test-set answers were not kept ({error}); the Mistakes page will compute them.",
+              file=sys.stderr)
+        return 2
+    print(f"Kept its answers on the test set in {kept}.")
     return 0
 
 

@@ -4,6 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.colours import BLUE, ORANGE, text_colour
 from app_pages.shared import full_mnist, show_error
 from digitlab.config import CLASS_NAMES
 from digitlab.data import DataError
@@ -11,10 +12,13 @@ from digitlab.explore import (array_table, label_counts, load_lesson_data, mosai
                               samples_per_digit)
 from digitlab.images import enlarge
 
-BAR_COLOUR, HOT_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
+BAR_COLOUR, HOT_COLOUR = BLUE, ORANGE
 SPLIT_TITLES = {"train": "Training set", "test": "Test set"}
 PER_DIGIT = 12
-PIXEL_STEP = 22  # px per pixel in the grid of numbers: room for "255"
+PIXEL_STEP = 27  # px per pixel in the grid of numbers: room for "255" at NUMBER_SIZE
+NUMBER_SIZE = 12  # px: the smallest text a projector still shows legibly
+# The grey level from which black numbers contrast more than white ones (WCAG), for the grid's cells
+DARK_TEXT_FROM = next(v for v in range(256) if text_colour(f"#{v:02x}{v:02x}{v:02x}") == "#000000")
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -48,14 +52,14 @@ def counts_chart(counts: pd.DataFrame, title: str) -> alt.Chart:
 def pixel_chart(image) -> alt.LayerChart:
     """The 28 x 28 grid of numbers, each cell shaded with its own grey: the picture and its numbers at once."""
     base = alt.Chart(pixel_table(image)).encode(
-        x=alt.X("column:O", axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=9, title="column")),
-        y=alt.Y("row:O", axis=alt.Axis(labelFontSize=9, title="row")),
+        x=alt.X("column:O", axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=NUMBER_SIZE, title="column")),
+        y=alt.Y("row:O", axis=alt.Axis(labelFontSize=NUMBER_SIZE, title="row")),
         tooltip=["row", "column", "value"],
     )
     cells = base.mark_rect().encode(color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 255], range=["#000", "#fff"]),
                                                     legend=None))
-    numbers = base.mark_text(fontSize=8).encode(
-        text="value:Q", color=alt.when(alt.datum.value > 110).then(alt.value("#000")).otherwise(alt.value("#999")))
+    numbers = base.mark_text(fontSize=NUMBER_SIZE).encode(
+        text="value:Q", color=alt.when(alt.datum.value >= DARK_TEXT_FROM).then(alt.value("#000")).otherwise(alt.value("#fff")))
     return alt.layer(cells, numbers).properties(width=alt.Step(PIXEL_STEP), height=alt.Step(PIXEL_STEP))
 
 
@@ -115,7 +119,7 @@ st.caption("Each digit has about a tenth of the images (1s a little more, 5s a l
 st.header("One image, as the network gets it")
 index = st.number_input(f"Image number (0 to {len(images) - 1:,})", 0, len(images) - 1, 0, key="data_index",
                         help="Type any number or use the arrows; x[i] is the i-th image.")
-numbers_column, picture_column = st.columns([3, 1])
+numbers_column, picture_column = st.columns([4, 1])
 with numbers_column:
     st.altair_chart(pixel_chart(images[index]), width="content")
     st.caption(f"`x_{split}[{index}]`: 28 rows × 28 columns of pixel values, each cell shaded by its own value.")

@@ -1,19 +1,21 @@
 """Mistakes page: where each trained network goes wrong on the 10 000 MNIST test digits, and what they look like."""
 
 import altair as alt
-import numpy as np
 import streamlit as st
 
+from app_pages.colours import DARK_GREY, ORANGE, count_colours, text_colour
 from app_pages.shared import network, show_error
 from digitlab.config import CLASS_NAMES, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
 from digitlab.data import DataError
 from digitlab.images import enlarge
 from digitlab.inference import ModelError
-from digitlab.mistakes import cell, confusion_matrix, confusion_table, misclassified, predict, worst_confusions
+from digitlab.mistakes import (cell, confusion_matrix, confusion_table, misclassified, answers_on_test_set,
+                               worst_confusions)
 from digitlab.test_set import load_test_set
 
 
-RIGHT_COLOUR, SELECTED_COLOUR = "#5f5f5f", "#E69F00"  # grey for right answers, orange to mark the chosen cell
+RIGHT_COLOUR, SELECTED_COLOUR = DARK_GREY, ORANGE  # grey for right answers, orange to mark the chosen cell
+NUMBER_SIZE = "width < 420 ? 10 : 14"  # px, by the chart's width: "1026" fits a cell on a phone, and reads on a projector
 THUMBNAIL = 84  # px: each 28 x 28 digit shown 3 times as wide
 TRUE_KEY, PREDICTED_KEY = "mistakes_true", "mistakes_predicted"
 
@@ -25,9 +27,9 @@ def test_set():
 
 @st.cache_resource(show_spinner="Reading the 10 000 test digits with this network (once per network)…")
 def cached_predictions(path: str, name: str, modified: float | None):
-    """Computed once per file version: later visits, and other learners, get them at once."""
+    """Kept beside the network by train.py, else computed; once per file version either way."""
     images, labels = test_set()
-    return predict(network(name), images, labels)
+    return answers_on_test_set(network(name), images, labels)
 
 
 def predictions_of(name: str):
@@ -36,33 +38,37 @@ def predictions_of(name: str):
 
 
 def heatmap(table, title: str) -> alt.LayerChart:
-    """Rows: the true digit; columns: the network's answer. Right answers in grey, mistakes coloured by how many,
-    empty cells left blank, and the chosen cell (from a click or the select boxes) outlined in orange."""
+    """Rows: the true digit; columns: the network's answer. Right answers in grey, mistakes in shades of blue by
+    how many, empty cells left blank, and the chosen cell (from a click or the select boxes) outlined in orange."""
     order = list(CLASS_NAMES)
+    levels = table.loc[~table["correct"] & (table["count"] > 0)].drop_duplicates("level").sort_values("count")
     base = alt.Chart(table, title=title).encode(
-        x=alt.X("predicted:N", sort=order, title="the network's answer", axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("true:N", sort=order, title="the true digit"),
+        x=alt.X("predicted:N", sort=order, title="the network's answer",
+                axis=alt.Axis(labelAngle=0, orient="top", labelFontSize=14)),
+        y=alt.Y("true:N", sort=order, title="the true digit", axis=alt.Axis(labelFontSize=14)),
         tooltip=[alt.Tooltip("true:N", title="true digit"), alt.Tooltip("predicted:N", title="read as"),
                  alt.Tooltip("count:Q", title="images"), alt.Tooltip("share:Q", title="of this digit", format=".1%")],
     )
     cells = base.mark_rect().encode(
         color=alt.when("datum.correct").then(alt.value(RIGHT_COLOUR)).otherwise(
-            alt.Color("count:Q", title="mistakes", scale=alt.Scale(type="symlog", scheme="viridis"))),
+            alt.Color("level:N", title="mistakes", sort=list(levels["level"]),
+                      scale=alt.Scale(domain=list(levels["level"]), range=list(levels["fill"])),
+                      legend=alt.Legend(orient="bottom", direction="horizontal"))),
         stroke=alt.when("datum.chosen").then(alt.value(SELECTED_COLOUR)).otherwise(alt.value("transparent")),
         strokeWidth=alt.when("datum.chosen").then(alt.value(4)).otherwise(alt.value(0)),
     ).add_params(alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
     ).transform_filter("datum.correct || datum.count > 0 || datum.chosen")
-    numbers = base.mark_text(fontSize=12).encode(
-        text=alt.Text("count:Q"),
-        color=alt.when("datum.light_text").then(alt.value("#fff")).otherwise(alt.value("#000")),
+    numbers = base.mark_text(fontSize=alt.expr(NUMBER_SIZE)).encode(
+        text=alt.Text("count:Q"), color=alt.Color("ink:N", scale=None),
     ).transform_filter("datum.count > 0")
-    return alt.layer(cells, numbers).properties(height=420)
+    return alt.layer(cells, numbers).properties(height=440)
 
 
-def shaded(table, true: str, read: str):
-    """Adds which numbers need white text (on the grey diagonal, on viridis' dark end) and which cell is chosen."""
-    brightness = np.log1p(table["count"]) / np.log1p(max(1, table.loc[~table["correct"], "count"].max()))
-    return table.assign(light_text=table["correct"] | (brightness < 0.55),
+def coloured(table, true: str, read: str):
+    """Adds each cell's colour (the right answers apart, the mistakes on a scale of their own), its text colour
+    (black or white, whichever reads better on it), and which cell is chosen."""
+    levels, fills = count_colours(table["count"], table["correct"], RIGHT_COLOUR)
+    return table.assign(level=levels, fill=fills, ink=[text_colour(fill) for fill in fills],
                         chosen=(table["true"] == true) & (table["predicted"] == read))
 
 
@@ -113,13 +119,14 @@ if TRUE_KEY not in st.session_state:  # start on the commonest mix-up
     first = worst[0] if worst else (0, 0)
     st.session_state[TRUE_KEY], st.session_state[PREDICTED_KEY] = str(first[0]), str(first[1])
 chart_key = f"confusion_{name}"
-table = shaded(confusion_table(matrix), st.session_state[TRUE_KEY], st.session_state[PREDICTED_KEY])
+table = coloured(confusion_table(matrix), st.session_state[TRUE_KEY], st.session_state[PREDICTED_KEY])
 st.altair_chart(heatmap(table, f"How {NETWORK_NAMES[name]} reads each test digit"),
                 on_select=lambda: pick_cell_from_chart(chart_key), selection_mode="cell", key=chart_key,
                 width="stretch")
 st.caption("Each row is one true digit, each column the network's answer; the number is how many test images fall "
-           "there. The grey diagonal holds the right answers. Every coloured cell is a kind of mistake: the brighter, "
-           "the more often it happens (colours on a log scale, so that rare mistakes still show).")
+           "there. The grey diagonal holds the right answers. Every blue cell is a kind of mistake: the darker, the more "
+           "often it happens. Mistakes have a colour scale of their own, so that a rare mistake and a common mix-up "
+           "never look alike.")
 st.markdown("A network's mistakes are not random: they gather in a few cells, between digits that share strokes, "
             "such as 4 and 9, 3 and 5, or 7 and 2. **Click a cell**, or choose it below, to see those digits.")
 

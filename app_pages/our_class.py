@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages.colours import BLUE, GREEN, ORANGE, PINK
 from app_pages.shared import (OWN_DRAWINGS, class_collection, is_teacher, network, show_error, teacher_key_set,
                               try_teacher_key)
 from digitlab.collection import StoreError
@@ -14,7 +15,7 @@ from digitlab.metrics import accuracy_per_digit
 from digitlab.teacher import KEY_VARIABLE, SECRET_NAME
 from digitlab.words import count, with_article
 
-COLOURS = ["#E69F00", "#0072B2", "#009E73", "#CC79A7"]  # Okabe-Ito: distinct for colour-blind viewers
+COLOURS = [ORANGE, BLUE, GREEN, PINK]
 GRID_COLUMNS = 8
 SHOWN = 96  # drawings on the page at most, newest first
 

@@ -1,12 +1,13 @@
-"""Overfitting page: training accuracy against test accuracy, from the seed network's training report."""
+"""Overfitting page: training against test accuracy, in a recorded run that overfits beside the seed network's own."""
 
 import pandas as pd
 import streamlit as st
 
 from app_pages.shared import history_chart, show_error
-from digitlab.config import NETWORK_NAMES, SEED_NETWORK, available_networks, modified_time, report_path
+from digitlab.config import NETWORK_NAMES, OVERFIT_RUN, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
-from digitlab.metrics import accuracy_gap_points
+from digitlab.metrics import accuracy_gap_points, overfitting_turn
+from digitlab.words import count
 
 
 
@@ -15,45 +16,70 @@ def cached_report(path: str, modified: float | None) -> dict:
     return read_report(path)
 
 
+def run_view(report: dict, heading: str) -> None:
+    """One recorded training: its three scores and its curves, accuracy and loss."""
+    recipe = report["recipe"]
+    st.subheader(heading)
+    st.caption(f"{' → '.join(recipe['layers'])}, {count(recipe['epochs'], 'epoch')} on "
+               f"{recipe['training_images']:,} MNIST images, tested on {recipe['test_images']:,} it never saw.")
+    train_column, test_column, gap_column = st.columns(3)
+    train_column.metric("Training accuracy", f"{report['train_accuracy']:.1%}",
+                        help=f"On the {recipe['training_images']:,} images it learnt from.")
+    test_column.metric("Test accuracy", f"{report['test_accuracy']:.1%}",
+                       help=f"On {recipe['test_images']:,} new images.")
+    gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Training minus test accuracy.")
+    accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
+    accuracy_tab.vega_lite_chart(history_chart(report["history"], "accuracy", "Accuracy after each epoch",
+                                               recipe["epochs"]), width="stretch")
+    loss_tab.vega_lite_chart(history_chart(report["history"], "loss", "Loss after each epoch (lower is better)",
+                                           recipe["epochs"]), width="stretch")
+
+
 st.title("Overfitting: why the test score is lower")
+st.caption("The same network trained twice: once long on few images, once briefly on many. Both curves are "
+           "measured on the training images and on the test images at the end of each epoch.")
 
 try:
     report = cached_report(str(path := report_path(SEED_NETWORK)), modified_time(path))
+    overfit = cached_report(str(OVERFIT_RUN), modified_time(OVERFIT_RUN))
 except ModelError as error:
     show_error(error)
     st.stop()
 
-recipe = report["recipe"]
-st.caption(f"The seed network ({' → '.join(recipe['layers'])}), trained {recipe['epochs']} epochs on "
-           f"{recipe['training_images']:,} MNIST images and tested on {recipe['test_images']:,} it never saw.")
+overfit_column, seed_column = st.columns(2, gap="large")  # stacked on a phone
+with overfit_column:
+    run_view(overfit, f"{overfit['recipe']['training_images']:,} images, {overfit['recipe']['epochs']} epochs: it memorises")
+with seed_column:
+    run_view(report, f"{report['recipe']['training_images']:,} images, {report['recipe']['epochs']} epochs: "
+                     f"{NETWORK_NAMES[SEED_NETWORK]}")
+st.page_link("app_pages/train.py", label="Make a network overfit yourself, live, on the Train page",
+             icon=":material/model_training:")
 
-train_column, test_column, gap_column = st.columns(3)
-train_column.metric("Training accuracy", f"{report['train_accuracy']:.1%}", help="On the 60 000 images it learnt from.")
-test_column.metric("Test accuracy", f"{report['test_accuracy']:.1%}", help="On 10 000 new images.")
-gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Training minus test accuracy.")
-
-accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
-accuracy_tab.vega_lite_chart(history_chart(report["history"], "accuracy", "Accuracy after each epoch", recipe["epochs"]),
-                             width="stretch")
-loss_tab.vega_lite_chart(history_chart(report["history"], "loss", "Loss after each epoch (lower is better)",
-                                       recipe["epochs"]), width="stretch")
-st.caption("Both measured on the whole training set and the whole test set at the end of each epoch.")
-
+turn = overfitting_turn(overfit["history"])
+small = overfit["recipe"]["training_images"]
+learnt = (f"By epoch {turn['learnt_epoch']} the network gets "
+          f"{overfit['history'][turn['learnt_epoch'] - 1]['train_accuracy']:.0%} of its {small:,} training images "
+          f"right, and {overfit['train_accuracy']:.0%} at the end." if turn["learnt_epoch"] else
+          f"The network ends up getting {overfit['train_accuracy']:.0%} of its {small:,} training images right.")
 st.subheader("What this shows")
 st.markdown(f"""
 **Overfitting** is when a model does better on the examples it learnt from than on new ones.
-Here the network gets **{report['train_accuracy']:.1%}** of its training images right but
-**{report['test_accuracy']:.1%}** of the test images: a gap of {accuracy_gap_points(report):.1f} points.
 
-**Why is the test score lower?** Training adjusts the network's {report['parameters']:,} weights to fit
-the training images as closely as it can. Part of what it learns is general (what makes a 7 a 7), and part
-is particular to those 60 000 images: their quirks, even their mistakes. The particular part does not help on
-new handwriting, so the test score is the honest one: it is what to expect on digits the network has never
-seen — like yours.
+**Watch the curves on the left.** Each epoch is one pass over the training images. {learnt}
+The test accuracy is {(turn['test_then'] or overfit['history'][0]['test_accuracy']):.1%} then, and
+{turn['test_last']:.1%} after {overfit['recipe']['epochs']} epochs: it has **stopped rising**, a gap of
+{accuracy_gap_points(overfit):.0f} points. The test **loss** is lowest at epoch {turn['lowest_test_loss_epoch']}
+and then climbs: the network grows ever surer of its answers on new digits, wrong ones included. From there on it
+memorises its {small:,} images instead of learning what makes a 7 a 7.
 
-**Watch the curves.** Each epoch is one pass over the training images. The training curve keeps climbing;
-the test curve climbs more slowly and flattens. Train long enough and the test curve stops improving or even
-falls while the training curve still rises: the network memorises instead of learning.
+**Why is the test score lower?** Training adjusts the network's {report['parameters']:,} weights to fit the
+training images as closely as it can. Part of what it learns is general, and part is particular to those images:
+their quirks, even their mistakes. The particular part does not help on new handwriting, so the test score is the
+honest one: it is what to expect on digits the network has never seen, like yours.
+
+**On the right**, the same network learns from {report['recipe']['training_images']:,} images for
+{report['recipe']['epochs']} epochs: there is far more to learn and far less to memorise, so both curves rise
+together and the gap is {accuracy_gap_points(report):.1f} points.
 
 **What narrows the gap:**
 - **more training data**, so there are fewer quirks to memorise and more of the general shape;

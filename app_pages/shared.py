@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import streamlit as st
 
+from app_pages.colours import BLUE, GREY, ORANGE
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
 from digitlab.data import Mnist, download_or_none
@@ -26,8 +27,8 @@ CANVAS_GENERATION = "canvas_generation"  # session state: how many times the can
 CLEAR = "Clear the canvas"  # the Draw page's button (the browser tests and benchmarks press it too)
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
-WINNER_COLOUR, OTHER_COLOUR = "#E69F00", "#8C8C8C"  # orange and grey: distinct for colour-blind viewers too
-TRAIN_COLOUR, TEST_COLOUR = "#0072B2", "#E69F00"  # blue and orange: distinct for colour-blind viewers too
+WINNER_COLOUR, OTHER_COLOUR = ORANGE, GREY
+TRAIN_COLOUR, TEST_COLOUR = BLUE, ORANGE
 PREVIEW_SIZE = 168  # px: a 28 x 28 input shown 6 times as wide
 OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session saved (its author may delete them)
 TEACHER = "teacher"  # session state: True once the teacher key was typed in this session

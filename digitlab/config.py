@@ -5,6 +5,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODEL_DIR = PROJECT_DIR / "model"
+# A recorded run of the seed network that overfits, for the Overfitting page (its report only, no weights), made by:
+#   python train.py --limit 1000 --epochs 40 --out model/overfit
+OVERFIT_RUN = MODEL_DIR / "overfit" / "dense.json"
 MODEL_DIR_VARIABLE = "DIGITLAB_MODEL_DIR"  # set it to run the app or the CLI on networks saved elsewhere
 
 IMAGE_SIZE = 28  # MNIST images are 28 x 28 pixels

@@ -13,6 +13,16 @@ def accuracy_gap_points(report: dict) -> float:
     return 100 * (report["train_accuracy"] - report["test_accuracy"])
 
 
+def overfitting_turn(history: list[dict], learnt: float = 0.99) -> dict:
+    """Where a run turns to memorising, for the lesson's sentences: the first epoch at which the training images
+    are `learnt` (None if never), the test accuracy then and at the end, and the epoch of the lowest test loss
+    (after it, the network grows surer of its answers on new digits, wrong ones included)."""
+    at = next((epoch for epoch in history if epoch["train_accuracy"] >= learnt), None)
+    lowest = min(history, key=lambda epoch: epoch["test_loss"])
+    return {"learnt_epoch": at and at["epoch"], "test_then": at and at["test_accuracy"],
+            "test_last": history[-1]["test_accuracy"], "lowest_test_loss_epoch": lowest["epoch"]}
+
+
 def history_points(history: list[dict]) -> list[dict]:
     """A training history (one dict per epoch) in long form: one point per epoch, set (training/test) and
     measure (accuracy/loss), as plain dicts for a chart."""

@@ -54,6 +54,23 @@ def test_overfitting_page_compares_both_networks_and_says_the_convnet_is_average
                and f"{report['test_accuracy']:.2%}" in c.value for c in at.caption)
 
 
+def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed_network():
+    """Issue #14: training accuracy at least 99 %, a test accuracy that stops rising, a gap of 5 points or more."""
+    from digitlab.config import OVERFIT_RUN
+    from digitlab.inference import read_report
+
+    run = read_report(OVERFIT_RUN)
+    tests = [epoch["test_accuracy"] for epoch in run["history"]]
+    assert run["train_accuracy"] >= 0.99 and run["train_accuracy"] - run["test_accuracy"] >= 0.05
+    assert max(tests[len(tests) // 2:]) - tests[len(tests) // 2] < 0.01  # its second half gains under a point
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/overfitting.py").run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 4  # accuracy and loss, for each run
+    gaps = [metric.value for metric in at.metric if metric.label == "Gap"]
+    assert gaps[0] == f"{100 * (run['train_accuracy'] - run['test_accuracy']):.1f} points" and len(gaps) == 2
+    assert any("stopped rising" in markdown.value for markdown in at.markdown)
+
+
 def test_empty_canvas_reads_dash():
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert prediction(at) == "—"

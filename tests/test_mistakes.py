@@ -1,12 +1,19 @@
 """The Mistakes page's computations (digitlab.mistakes) and the page itself under AppTest."""
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from digitlab.mistakes import (Predictions, cell, confusion_matrix, confusion_table, misclassified, predict,
+from app_pages.colours import COUNT_SCALE, count_colours, text_colour
+from digitlab.config import available_networks, model_path, report_path
+from digitlab.inference import load_network, read_report
+from digitlab.mistakes import (Predictions, cell, confusion_matrix, confusion_table, misclassified, mistake_bins,
+                               predict, predictions_path, save_predictions, saved_predictions, answers_on_test_set,
                                worst_confusions)
+from digitlab.test_set import load_test_set
 
 APP = str(ROOT / "app.py")
 PAGE = "app_pages/mistakes.py"
@@ -69,3 +76,73 @@ def test_page_without_networks_says_how_to_train_one(tmp_path, monkeypatch):
     at.switch_page(PAGE).run()
     assert not at.exception
     assert any("python train.py" in error.value for error in at.error)
+
+
+@pytest.mark.parametrize("largest, steps", [(1, 1), (2, 2), (4, 4), (5, 5), (16, 6), (100, 7), (1200, 7)])
+def test_mistake_colours_split_every_count_from_1_to_the_largest(largest, steps):
+    """As many colours as there are counts, up to the scale's seven; every count in exactly one range."""
+    bins = mistake_bins(largest, len(COUNT_SCALE))
+    assert len(bins) == steps and bins[0][0] == 1 and bins[-1][1] == largest
+    assert all(high + 1 == low for (_, high), (low, _) in zip(bins, bins[1:]))
+
+
+def test_rare_mistakes_and_common_mix_ups_never_share_a_colour_and_numbers_stay_readable():
+    counts = np.array([1000, 1, 2, 3, 5, 8, 13, 0])
+    correct = np.array([True] + [False] * 7)
+    labels, fills = count_colours(counts, correct, "#5f5f5f")
+    assert fills[0] == "#5f5f5f" and labels[0] == ""  # the right answers apart, whatever their count
+    assert len(set(fills[1:7])) == 6 and labels[-1] == ""  # six counts, six colours; an empty cell has none
+    for fill in fills:
+        assert contrast(fill, text_colour(fill)) >= 4.5  # WCAG AA for the number written in the cell
+
+
+def contrast(first: str, second: str) -> float:
+    def luminance(colour):
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                  for c in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("name", available_networks())
+def test_each_committed_network_keeps_its_own_answers_on_the_test_set(name):
+    """train.py keeps them; a network trained again without them would be caught here (and be slow to open)."""
+    images, labels = load_test_set()
+    kept = saved_predictions(predictions_path(name), read_report(report_path(name))["weights_sha256"], labels)
+    assert kept is not None
+    computed = predict(load_network(model_path(name)), images[:500], labels[:500])
+    assert (kept.predicted[:500] == computed.predicted).mean() > 0.998
+    assert np.allclose(kept.confidence[:500], computed.confidence, atol=1e-4)
+
+
+@pytest.mark.parametrize("spoil", ["other weights", "other labels", "damaged file", "no file"])
+def test_answers_kept_for_other_weights_or_labels_are_not_used(tmp_path, toy, spoil):
+    path = tmp_path / "dense.test.npz"
+    save_predictions(toy, path, "weights-a")
+    assert saved_predictions(path, "weights-a", toy.labels) is not None
+    weights, labels = "weights-a", toy.labels
+    if spoil == "other weights":
+        weights = "weights-b"
+    elif spoil == "other labels":
+        labels = toy.labels[::-1]
+    elif spoil == "damaged file":
+        path.write_bytes(path.read_bytes()[:100])
+    else:
+        path.unlink()
+    assert saved_predictions(path, weights, labels) is None
+
+
+def test_without_kept_answers_the_network_reads_the_test_set_itself(tmp_path, dense_network, mnist_small):
+    images, labels = mnist_small.x_test[:200], mnist_small.y_test[:200]
+    answers = answers_on_test_set(dense_network, images, labels, folder=tmp_path)
+    assert np.array_equal(answers.predicted, predict(dense_network, images, labels).predicted)
+
+
+def test_the_committed_network_s_mistakes_take_at_least_five_colours():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+              if "scale" in layer["encoding"].get("color", {}) and layer["encoding"]["color"].get("field") == "level"]
+    assert len(scales) == 1 and len(set(scales[0]["range"])) >= 5

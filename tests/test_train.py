@@ -30,7 +30,8 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
     result = run_train("--data", str(DATA / "mnist_small.npz"), "--limit", "2000", "--epochs", "1",
                        "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]  # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.test.npz"]
+    # no temporary files left; the test-set answers kept for the Mistakes page
 
     report = json.loads((tmp_path / "dense.json").read_text())
     assert report["recipe"]["layers"] == ["Dense(512, relu)", "Dense(10, softmax)"]

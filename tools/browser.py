@@ -238,8 +238,13 @@ def runs_started(page) -> int:
 
 def wait_for_run_after(page, started: int, timeout: float = 30_000) -> None:
     """Wait until a script run that began after `started` runs had begun is over and the page shows its end."""
-    page.wait_for_function("s => window.__digitlab.started > s && window.__digitlab.idle()", arg=started,
-                           timeout=timeout)
+    try:
+        page.wait_for_function("s => window.__digitlab.started > s && window.__digitlab.idle()", arg=started,
+                               timeout=timeout)
+    except Exception as error:  # say where it stuck: no new run, or a run whose end never came
+        state = page.evaluate("""() => ({started: window.__digitlab.started, finished: window.__digitlab.finished,
+            script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')})""")
+        raise AssertionError(f"no finished run after run {started}: {state}") from error
 
 
 def wait_until_idle(page, timeout: float = 60_000) -> None:
