@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import streamlit as st
 
-from app_pages.colours import BLUE, GREY, ORANGE
+from app_pages.colours import BLUE, GREY, ORANGE, RUN_COLOURS
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
 from digitlab.data import Mnist, download_or_none
@@ -178,6 +178,32 @@ def history_chart(history: list[dict], measure: str, title: str, epochs: int) ->
                       "scale": {"domain": ["training", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]}},
             "strokeDash": {"field": "set", "type": "nominal", "legend": None},
             "tooltip": [{"field": "set", "type": "nominal"}, {"field": "epoch", "type": "quantitative"},
+                        {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"}],
+        },
+    }
+
+
+def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> dict:
+    """Several trainings' curves of one measure, one colour per run (named in the legend), training solid and
+    test dashed, as a Vega-Lite spec like history_chart's."""
+    accuracy = measure == "accuracy"
+    points = [{**point, "run": name} for name, history in runs for point in history_points(history)
+              if point["measure"] == measure]
+    return {
+        "title": title, "height": 360, "data": {"values": points},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
+            "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": measure,
+                  "axis": {"format": "%" if accuracy else ".2f"}},
+            "color": {"field": "run", "type": "nominal", "sort": [name for name, _ in runs],
+                      "scale": {"range": list(RUN_COLOURS)},
+                      "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 0}},
+            "strokeDash": {"field": "set", "type": "nominal", "sort": ["training", "test"],
+                           "legend": {"title": "curve", "orient": "bottom"}},
+            "detail": {"field": "set", "type": "nominal"},
+            "tooltip": [{"field": "run", "type": "nominal"}, {"field": "set", "type": "nominal"},
+                        {"field": "epoch", "type": "quantitative"},
                         {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"}],
         },
     }

@@ -34,19 +34,39 @@ BATCH_SIZE = 128  # as the seed network's recipe
 class Preset:
     title: str
     variant: str
-    training_images: int
+    training_images: int  # asked for: the nearest size the pool allows is used (see images_for)
     epochs: int
-    lesson: str
+    lesson: str  # {images}: the training images it gets; {times}: how many times the first preset's
+    duration: str  # as measured by tools.time_presets (see the README), idle and with the server busy
 
+    def images_for(self, pool: int) -> int:
+        """The training size this preset sets when `pool` images are available (offline, only 5 000)."""
+        return min(sizes_for(pool), key=lambda size: abs(size - self.training_images))
+
+    def describe(self, pool: int) -> str:
+        """The lesson, with the sizes this preset really sets from this pool."""
+        images = self.images_for(pool)
+        times = images / PRESETS["overfit"].images_for(pool)
+        return self.lesson.format(images=f"{images:,}", times=TIMES.get(times, f"{times:g} times")) + " " + self.duration
+
+
+TIMES = {2: "Twice", 5: "Five times", 10: "Ten times", 20: "Twenty times"}
 
 PRESETS = {
     "overfit": Preset("Make it overfit", "seed", 1_000, 35,
-                      "Few images, many epochs: the network learns its 1 000 training images by heart "
-                      "(training accuracy near 100 %) while the test accuracy stalls far below."),
+                      "Few images, many epochs: the network learns its {images} training images by heart "
+                      "(training accuracy near 100 %) while the test accuracy stalls far below.",
+                      "About half a minute to a minute."),
     "narrow": Preset("Narrow the gap", "dropout", 10_000, 15,
-                     "Ten times the images and dropout: more to learn from and less to memorise with, "
-                     "so the test curve follows the training curve much more closely."),
+                     "{times} the images ({images}) and dropout: more to learn from and less to memorise with, "
+                     "so the test curve follows the training curve much more closely.",
+                     "About one to three minutes."),
 }
+
+
+def sizes_for(pool: int) -> list[int]:
+    """The training sizes offered for a pool of `pool` images: the usual ones below it, and the whole pool."""
+    return [size for size in TRAINING_SIZES if size < pool] + [pool]
 
 
 def build_variant(name: str):

@@ -16,7 +16,8 @@ The child hands the trained model back as a .keras file, which digitlab.inferenc
 the server needs no TensorFlow for a training. Inputs go to the child in an .npz file (never pickle),
 progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT):
 a dense network already keeps two processors busy, and thirty learners starting thirty trainings would
-make every one of them crawl.
+make every one of them crawl. So that training is the class's: `class_training()` gives it to every
+session, to watch while it runs.
 """
 
 import json
@@ -37,9 +38,18 @@ from digitlab.experiments import BATCH_SIZE, VARIANTS
 from digitlab.inference import Network
 
 TRAINING_SLOT = threading.Lock()  # held by the one training running in this server process
+_latest: weakref.ref | None = None  # the last training started here: the class's (see class_training)
 STOP_GRACE_S = 10  # after a stop, a child that has not ended by itself is killed (a batch and a save take far less)
 
 WAITING, RUNNING, FINISHED, STOPPED, FAILED = "waiting", "running", "finished", "stopped", "failed"
+
+
+def class_training() -> "LiveTraining | None":
+    """The training running on this server, or the last one to run, for every session to watch.
+
+    Held weakly: the sessions watching it hold it. When none does any more, it is collected and its process
+    killed, as a training nobody holds always is."""
+    return _latest() if _latest is not None else None
 
 
 class TrainingBusy(Exception):
@@ -73,23 +83,29 @@ class LiveTraining:
     start() begins it (or raises TrainingBusy), stop() ends it after the current batch, progress() tells
     how far it is, and network() gives the trained network once it is over. idle_timeout (seconds) stops a
     training nobody has asked progress() about for that long: a learner who closed the tab. A LiveTraining
-    that is garbage-collected, or still running when the server exits, kills its child.
+    that is garbage-collected, or still running when the server exits, kills its child. `owner` names who
+    started it (a session's token), so that a page can let only them stop it.
     """
 
     def __init__(self, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
                  variant: str = "seed", epochs: int = 10, batch_size: int = BATCH_SIZE, seed: int = 0,
-                 idle_timeout: float | None = None):
+                 idle_timeout: float | None = None, owner: str | None = None):
         if variant not in VARIANTS:
             raise ValueError(f"Unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}.")
         self.data = (x_train, y_train, x_test, y_test)
         self.variant, self.epochs, self.batch_size, self.seed = variant, int(epochs), int(batch_size), seed
-        self.idle_timeout = idle_timeout
+        self.idle_timeout, self.owner = idle_timeout, owner
         self._child: _Child | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def batches_per_epoch(self) -> int:
         return -(-len(self.data[0]) // self.batch_size)
+
+    @property
+    def settings(self) -> str:
+        """What was asked for, in a few words: "Seed network: Dense 512, 1,000 images, 35 epochs"."""
+        return f"{VARIANTS[self.variant].title}, {len(self.data[0]):,} images, {self.epochs} epochs"
 
     @property
     def pid(self) -> int | None:
@@ -104,8 +120,10 @@ class LiveTraining:
     def start(self) -> None:
         if self._child is not None:
             raise RuntimeError("This training has already been started; make a new LiveTraining to train again.")
+        global _latest
         if not TRAINING_SLOT.acquire(blocking=False):
-            raise TrainingBusy("Another training is running on this server. Wait for it to end, then start again.")
+            raise TrainingBusy("A training is already running for the class. Watch it, and start yours when it "
+                               "has ended.")
         try:
             self._child = _Child(self.data, ["--variant", self.variant, "--epochs", str(self.epochs),
                                              "--batch-size", str(self.batch_size), "--seed", str(self.seed)],
@@ -114,6 +132,7 @@ class LiveTraining:
             TRAINING_SLOT.release()
             raise
         weakref.finalize(self, self._child.end)  # also at the server's exit (finalize's atexit)
+        _latest = weakref.ref(self)
         self._thread = threading.Thread(target=self._child.follow, name="live-training", daemon=True)
         self._thread.start()
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.shared import runs_chart
 from conftest import ROOT
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
@@ -131,6 +132,73 @@ def test_page_trains_and_hands_the_network_to_the_session():
     network = at.session_state["session_network"]
     assert isinstance(network, Network) and len(network.report["history"]) == 2
     assert network.probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception and not at.error
+    return at
+
+
+def start_on(at: AppTest, images: int, epochs: int) -> None:
+    at.session_state["train_size"], at.session_state["train_epochs"] = images, epochs
+    button(at, "Start training").click().run()
+    assert not at.exception
+
+
+def button(at: AppTest, label: str):
+    return next(button for button in at.button if button.label == label)
+
+
+def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_its_starter_stops_it():
+    teacher, student = train_page(), train_page()
+    start_on(teacher, 2000, 50)
+    runner = teacher.session_state["train_runner"]
+    try:
+        wait_for(lambda: len(runner.progress().history) > 0)  # a first epoch: something to keep
+        student.run()
+        assert student.session_state["train_runner"] is runner  # watching the same training
+        assert button(student, "Start training").disabled and button(student, "Stop").disabled
+        assert not button(teacher, "Stop").disabled
+        assert [info.value for info in student.info] == [
+            "A training is running for the class: watch it below. Start works again once it has ended; only "
+            "whoever started it can stop it."]  # one message, and no "press Start" beside it
+        assert any("started by someone else" in markdown.value for markdown in student.markdown)
+        assert any(bar.proto.text.startswith("Epoch ") for bar in student.get("progress"))
+    finally:
+        button(teacher, "Stop").click().run()
+    assert runner.join(timeout=30) and runner.progress().state == STOPPED
+    student.run()
+    assert [run.runner for run in student.session_state["train_runs"]] == [runner]  # it watched it: it keeps it
+
+
+def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
+    at = train_page()
+    for epochs in (1, 2):
+        start_on(at, 500, epochs)
+        assert at.session_state["train_runner"].join(timeout=60)
+        at.run()
+        assert not at.exception
+    runs = at.session_state["train_runs"]
+    assert [len(run.runner.progress().history) for run in runs] == [1, 2]
+    assert at.session_state["session_network"].report["recipe"]["planned_epochs"] == 2  # the Draw page's: the latest
+    assert any(header.value == "Your runs, compared" for header in at.subheader)
+    assert all(any(markdown.value.startswith(f"**{run.name}**") for markdown in at.markdown) for run in runs)
+    spec = runs_chart([(run.name, list(run.runner.progress().history)) for run in runs], "accuracy", "")
+    assert {(point["run"], point["set"]) for point in spec["data"]["values"]} == {
+        (run.name, curve) for run in runs for curve in ("training", "test")}  # each run's two curves, named
+    at.button(key=f"remove_run_{runs[1].number}").click().run()
+    assert [run.number for run in at.session_state["train_runs"]] == [runs[0].number]
+    assert at.session_state["session_network"].report["recipe"]["planned_epochs"] == 1  # the one left
+
+
+@pytest.mark.parametrize("pool, sizes", [(60_000, ("1,000", "Ten times the images (10,000)")),
+                                         (5_000, ("1,000", "Five times the images (5,000)"))])
+def test_preset_texts_say_what_they_set_from_the_images_available(pool, sizes):
+    texts = [preset.describe(pool) for preset in PRESETS.values()]
+    assert [preset.images_for(pool) for preset in PRESETS.values()] == [1_000, min(pool, 10_000)]
+    assert all(size in text for size, text in zip(sizes, texts))
 
 
 def test_the_server_side_needs_no_tensorflow():
