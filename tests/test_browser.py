@@ -381,3 +381,27 @@ def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyb
         assert missing == 0, f"{name}: {missing} image(s) without alt text"
         no_exception(draw_page)
     reset(draw_page)
+
+
+def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_can_stop_it(browser, app_url):
+    """Issue #14: the teacher starts a training on the projector; a student's own browser shows its progress."""
+    teacher, student = (open_instrumented_page(browser, app_url.rstrip("/") + "/train", SLOW, wait_for="Train") for _ in range(2))
+    try:
+        click_and_wait(teacher, teacher.get_by_role("button", name="Make it overfit"))
+        click_and_wait(teacher, teacher.get_by_role("button", name="Start training"))
+        for page in (teacher, student):  # the student's page notices the new training by itself
+            expect(page.get_by_test_id("stProgress")).to_contain_text(re.compile(r"Epoch [2-9] of 35"), timeout=SLOW)
+        expect(student.get_by_text("started by someone else in the class")).to_be_visible()
+        expect(student.get_by_role("button", name="Stop")).to_be_disabled()
+        expect(student.get_by_role("button", name="Start training")).to_be_disabled()
+        student.get_by_role("heading", name="The class's training").scroll_into_view_if_needed()
+        expect(student.locator("[data-testid=stVegaLiteChart] canvas").first).to_be_visible()
+        student.screenshot(path=str(ROOT / "docs" / "train-page-watching.png"))  # for the README
+    finally:
+        teacher.get_by_role("button", name="Stop").click()
+    for page in (teacher, student):
+        expect(page.get_by_test_id("stProgress")).to_contain_text("Stopped after", timeout=SLOW)
+        no_exception(page)
+    expect(student.get_by_role("button", name="Start training")).to_be_enabled(timeout=SLOW)
+    for page in (teacher, student):
+        page.context.close()

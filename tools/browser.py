@@ -219,15 +219,18 @@ def touch_stroke(page, cdp, stroke: np.ndarray) -> None:
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def open_instrumented_page(browser, url: str, timeout_ms: float = 60_000, **context_options):
-    """A new browser context on `url` with INSTRUMENT installed, once the canvas is visible and the first run over.
-    The default timeout is generous: the first page load of a server imports TensorFlow."""
+def open_instrumented_page(browser, url: str, timeout_ms: float = 60_000, wait_for: str | None = None,
+                           **context_options):
+    """A new browser context on `url` with INSTRUMENT installed, once the canvas (or else a title containing
+    `wait_for`) is visible and the first run over. The default timeout is generous: the first page load of a
+    server imports TensorFlow."""
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(url)
-    page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
+    shown = page.locator(CANVAS) if wait_for is None else page.get_by_role("heading", level=1, name=wait_for)
+    shown.wait_for(state="visible", timeout=timeout_ms)
     wait_until_idle(page, timeout=timeout_ms)
     return page
 
