@@ -15,11 +15,21 @@ COUNT_SCALE = ("#deebf7", "#b3d3e8", "#85bcdb", "#579fcd", "#2f7ab9", "#0b4f94",
 
 
 def text_colour(background: str) -> str:
-    """Black or white, whichever contrasts more with `background` ("#rrggbb"), by WCAG's relative luminance."""
-    channels = [int(background[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+    """Black or white, whichever contrasts more with `background` ("#rrggbb")."""
+    return max(("#000000", "#ffffff"), key=lambda text: contrast(text, background))
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two "#rrggbb" colours, 1 to 21: text needs 4.5 to be read easily."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG's relative luminance."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+              for c in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def count_colours(counts: np.ndarray, apart: np.ndarray, apart_colour: str) -> tuple[list[str], list[str]]:

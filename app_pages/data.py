@@ -121,7 +121,10 @@ index = st.number_input(f"Image number (0 to {len(images) - 1:,})", 0, len(image
                         help="Type any number or use the arrows; x[i] is the i-th image.")
 numbers_column, picture_column = st.columns([4, 1])
 with numbers_column:
-    st.altair_chart(pixel_chart(images[index]), width="content")
+    # 28 columns of readable numbers are wider than a phone: there, the grid scrolls sideways rather than being cut
+    st.html("<style>.st-key-pixel_grid { overflow-x: auto; }</style>")
+    with st.container(key="pixel_grid"):
+        st.altair_chart(pixel_chart(images[index]), width="content")
     st.caption(f"`x_{split}[{index}]`: 28 rows × 28 columns of pixel values, each cell shaded by its own value.")
 with picture_column:
     st.image(enlarge(images[index], 6 * images.shape[2]), caption="The same 784 numbers drawn as a picture.",

@@ -112,7 +112,8 @@ wrong_column.metric("Mistakes", f"{len(wrong):,} of {len(labels):,}")
 worst = worst_confusions(matrix, top=1)
 if worst:
     true, read, count = worst[0]
-    worst_column.metric("Most common mix-up", f"{true} read as {read}", delta=f"{count} times", delta_color="off")
+    worst_column.metric("Most common mix-up", f"{true} read as {read}", delta=f"{count} times", delta_color="off",
+                        delta_arrow="off")
 
 st.header("The confusion matrix")
 if TRUE_KEY not in st.session_state:  # start on the commonest mix-up

@@ -92,3 +92,22 @@ def test_page_runs_offline_and_says_where_its_data_comes_from(offline):
     at.number_input(key="data_index").set_value(7).run()
     assert not at.exception
     assert at.metric[0].label == "y_test[7]" and at.metric[0].value == str(load_test_set()[1][7])
+
+
+def test_the_pixel_grid_s_numbers_are_projector_sized_and_contrast_with_their_cells(offline):
+    """Issue #14: at least 12 px, black on light cells and white on dark ones (WCAG AA, 4.5:1, for every grey)."""
+    import json
+
+    from app_pages.colours import contrast
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/data.py").run()
+    grid = next(json.loads(chart.proto.spec) for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+                if '"row"' in chart.proto.spec)
+    text = next(layer for layer in grid["layer"] if layer["mark"]["type"] == "text")
+    assert text["mark"]["fontSize"] >= 12
+    threshold = text["encoding"]["color"]["condition"][0]["test"]
+    dark_from = int(threshold.split(">=")[1].strip(" )"))
+    for value in range(256):
+        grey = f"#{value:02x}{value:02x}{value:02x}"
+        assert contrast(grey, "#000000" if value >= dark_from else "#ffffff") >= 4.5, value

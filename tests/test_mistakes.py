@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from app_pages.colours import COUNT_SCALE, count_colours, text_colour
+from app_pages.colours import COUNT_SCALE, contrast, count_colours, text_colour
 from digitlab.config import available_networks, model_path, report_path
 from digitlab.inference import load_network, read_report
 from digitlab.mistakes import (Predictions, cell, confusion_matrix, confusion_table, misclassified, mistake_bins,
@@ -94,15 +94,6 @@ def test_rare_mistakes_and_common_mix_ups_never_share_a_colour_and_numbers_stay_
     assert len(set(fills[1:7])) == 6 and labels[-1] == ""  # six counts, six colours; an empty cell has none
     for fill in fills:
         assert contrast(fill, text_colour(fill)) >= 4.5  # WCAG AA for the number written in the cell
-
-
-def contrast(first: str, second: str) -> float:
-    def luminance(colour):
-        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                  for c in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    high, low = sorted((luminance(first), luminance(second)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 @pytest.mark.parametrize("name", available_networks())
