@@ -1,11 +1,13 @@
 """How long each page of the app takes to render, first visit and then from cache (AppTest, in-process).
 
-    python -m tools.page_times
+    python -m tools.page_times                    # every page, in the navigation's order
+    python -m tools.page_times --pages mistakes   # one page's first visit on a fresh server (after the Draw page)
 
 A drawing (a committed pen-drawn digit) is put on the Draw page first, so that the pages that show the
 current drawing have one. Prints one JSON object: seconds per page, first and warm (median of 5).
 """
 
+import argparse
 import json
 import statistics
 import time
@@ -29,11 +31,14 @@ def timed_run(at: AppTest) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", default=",".join(PAGES), help=f"comma-separated, of: {', '.join(PAGES)}")
+    pages = parser.parse_args().pages.split(",")
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=300)
     at.run()
     at.session_state[CANVAS_KEY] = as_canvas_state(canvas_drawings(1)[0])
     results = {}
-    for page in PAGES:
+    for page in pages:
         at.switch_page(f"app_pages/{page}.py")
         first = timed_run(at)
         warm = statistics.median(timed_run(at) for _ in range(5))
