@@ -11,16 +11,19 @@ from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError, load_network
-from digitlab.preprocess import to_mnist
+from digitlab.photo import photo_to_mnist
 
 
 def predict(args) -> int:
-    """One JSON line per readable image, in the order given; one error line on stderr per unreadable one."""
+    """One JSON line per readable image, in the order given; one error line on stderr per unreadable one.
+
+    Files are read as photos (photo_to_mnist): an upload may be a phone photo of paper, and a clean image
+    reads as it would through the canvas's to_mnist."""
     network = load_network(args.model)
     inputs, readable, failed = [], [], 0
     for name in args.images:
         try:
-            x = to_mnist(open_image(name))
+            x = photo_to_mnist(open_image(name))
         except ImageError as error:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
