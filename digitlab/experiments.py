@@ -56,11 +56,12 @@ PRESETS = {
     "overfit": Preset("Make it overfit", "seed", 1_000, 35,
                       "Few images, many epochs: the network learns its {images} training images by heart "
                       "(training accuracy near 100 %) while the test accuracy stalls far below.",
-                      "About half a minute to a minute."),
+                      "About half a minute on a quiet server; up to a few minutes on a busy one, as a training gives "
+                      "way to everything else."),
     "narrow": Preset("Narrow the gap", "dropout", 10_000, 15,
                      "{times} the images ({images}) and dropout: more to learn from and less to memorise with, "
                      "so the test curve follows the training curve much more closely.",
-                     "About one to three minutes."),
+                     "About 45 seconds on a quiet server; up to four minutes on a busy one."),
 }
 
 
