@@ -1,5 +1,6 @@
 """Overfitting page: training against test accuracy, in a recorded run that overfits beside the seed network's own."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -16,23 +17,32 @@ def cached_report(path: str, modified: float | None) -> dict:
     return read_report(path)
 
 
-def run_view(report: dict, heading: str) -> None:
-    """One recorded training: its three scores and its curves, accuracy and loss."""
+def run_view(report: dict, heading: str, scales: dict) -> None:
+    """One recorded training: its three scores and its curves, accuracy and loss, on the shared `scales`."""
     recipe = report["recipe"]
     st.subheader(heading)
     st.caption(f"{' → '.join(recipe['layers'])}, {count(recipe['epochs'], 'epoch')} on "
                f"{recipe['training_images']:,} MNIST images, tested on {recipe['test_images']:,} it never saw.")
     train_column, test_column, gap_column = st.columns(3)
-    train_column.metric("Training accuracy", f"{report['train_accuracy']:.1%}",
-                        help=f"On the {recipe['training_images']:,} images it learnt from.")
-    test_column.metric("Test accuracy", f"{report['test_accuracy']:.1%}",
-                       help=f"On {recipe['test_images']:,} new images.")
-    gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f} points", help="Training minus test accuracy.")
+    train_column.metric("Training", f"{report['train_accuracy']:.1%}",
+                        help=f"Accuracy on the {recipe['training_images']:,} images it learnt from.")
+    test_column.metric("Test", f"{report['test_accuracy']:.1%}", help=f"Accuracy on {recipe['test_images']:,} new images.")
+    gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f}",
+                      help="Training minus test accuracy, in percentage points.")
     accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
     accuracy_tab.vega_lite_chart(history_chart(report["history"], "accuracy", "Accuracy after each epoch",
-                                               recipe["epochs"]), width="stretch")
+                                               recipe["epochs"], scales["accuracy"]), width="stretch")
     loss_tab.vega_lite_chart(history_chart(report["history"], "loss", "Loss after each epoch (lower is better)",
-                                           recipe["epochs"]), width="stretch")
+                                           recipe["epochs"], scales["loss"]), width="stretch")
+
+
+def shared_scales(*reports: dict) -> dict:
+    """One scale per measure for every run shown, so that a small gap looks small beside a large one."""
+    def values(measure):
+        return [epoch[f"{split}_{measure}"] for report in reports for epoch in report["history"]
+                for split in ("train", "test")]
+    lowest = min(values("accuracy"))
+    return {"accuracy": (np.floor(lowest * 20) / 20, 1.0), "loss": (0.0, float(np.ceil(max(values("loss")) * 10) / 10))}
 
 
 st.title("Overfitting: why the test score is lower")
@@ -47,11 +57,13 @@ except ModelError as error:
     st.stop()
 
 overfit_column, seed_column = st.columns(2, gap="large")  # stacked on a phone
+scales = shared_scales(overfit, report)
 with overfit_column:
-    run_view(overfit, f"{overfit['recipe']['training_images']:,} images, {overfit['recipe']['epochs']} epochs: it memorises")
+    run_view(overfit, f"{overfit['recipe']['training_images']:,} images, {overfit['recipe']['epochs']} epochs: "
+                      "it memorises", scales)
 with seed_column:
     run_view(report, f"{report['recipe']['training_images']:,} images, {report['recipe']['epochs']} epochs: "
-                     f"{NETWORK_NAMES[SEED_NETWORK]}")
+                     f"{NETWORK_NAMES[SEED_NETWORK]}", scales)
 st.page_link("app_pages/train.py", label="Make a network overfit yourself, live, on the Train page",
              icon=":material/model_training:")
 

@@ -159,8 +159,10 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     }
 
 
-def history_chart(history: list[dict], measure: str, title: str, epochs: int) -> dict:
-    """One measure's training and test curves, on an axis of `epochs` epochs, as a Vega-Lite spec.
+def history_chart(history: list[dict], measure: str, title: str, epochs: int,
+                  values: tuple[float, float] | None = None) -> dict:
+    """One measure's training and test curves, on an axis of `epochs` epochs (and of `values`, if given, so that
+    charts side by side share their scale), as a Vega-Lite spec.
 
     A plain spec, like probability_chart's: the Train page redraws it every second while a training runs,
     and building it with Altair and pandas held the server (and everyone's drawing) for ~75 ms each time."""
@@ -172,7 +174,8 @@ def history_chart(history: list[dict], measure: str, title: str, epochs: int) ->
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "scale": {"domain": [1, max(2, epochs)]},
                   "axis": {"tickMinStep": 1}},
-            "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": measure,
+            "y": {"field": "value", "type": "quantitative", "title": measure,
+                  "scale": {"zero": False} if values is None else {"domain": list(values), "nice": False},
                   "axis": {"format": "%" if accuracy else ".2f"}},
             "color": {"field": "set", "type": "nominal", "legend": {"title": None, "orient": "bottom"},
                       "scale": {"domain": ["training", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]}},

@@ -67,7 +67,7 @@ def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed
     at.switch_page("app_pages/overfitting.py").run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 4  # accuracy and loss, for each run
     gaps = [metric.value for metric in at.metric if metric.label == "Gap"]
-    assert gaps[0] == f"{100 * (run['train_accuracy'] - run['test_accuracy']):.1f} points" and len(gaps) == 2
+    assert gaps[0] == f"{100 * (run['train_accuracy'] - run['test_accuracy']):.1f}" and len(gaps) == 2
     assert any("stopped rising" in markdown.value for markdown in at.markdown)
 
 
