@@ -173,6 +173,25 @@ def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_i
     assert [run.runner for run in student.session_state["train_runs"]] == [runner]  # it watched it: it keeps it
 
 
+def test_the_teacher_can_stop_a_student_s_training():
+    student = train_page()
+    teacher = AppTest.from_file(APP, default_timeout=120)
+    teacher.secrets["teacher_key"] = "four random words here"
+    teacher.run()
+    teacher.session_state["teacher"] = True  # as after typing the key on the Our class page
+    teacher.switch_page("app_pages/train.py").run()
+    start_on(student, 2000, 50)
+    runner = student.session_state["train_runner"]
+    try:
+        teacher.run()
+        assert teacher.session_state["train_runner"] is runner and not button(teacher, "Stop").disabled
+        button(teacher, "Stop").click().run()
+        assert runner.join(timeout=30) and runner.progress().state == STOPPED
+    finally:
+        runner.stop()  # whatever happened above: never leave the server's one training running
+        runner.join(timeout=30)
+
+
 def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
     at = train_page()
     for epochs in (1, 2):
