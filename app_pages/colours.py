@@ -43,5 +43,6 @@ def count_colours(counts: np.ndarray, apart: np.ndarray, apart_colour: str) -> t
     shades = [COUNT_SCALE[i] for i in np.rint(np.linspace(0, len(COUNT_SCALE) - 1, len(bins))).astype(int)]
     which = np.minimum(np.searchsorted([high for _, high in bins], counts), max(0, len(bins) - 1))
     labels = ["" if on_side or n == 0 else bin_label(*bins[i]) for n, on_side, i in zip(counts, apart, which)]
-    fills = [apart_colour if on_side else "#ffffff" if n == 0 else shades[i] for n, on_side, i in zip(counts, apart, which)]
+    fills = [apart_colour if on_side else "#ffffff" if n == 0 else shades[i]
+             for n, on_side, i in zip(counts, apart, which)]
     return labels, fills

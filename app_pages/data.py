@@ -59,7 +59,8 @@ def pixel_chart(image) -> alt.LayerChart:
     cells = base.mark_rect().encode(color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 255], range=["#000", "#fff"]),
                                                     legend=None))
     numbers = base.mark_text(fontSize=NUMBER_SIZE).encode(
-        text="value:Q", color=alt.when(alt.datum.value >= DARK_TEXT_FROM).then(alt.value("#000")).otherwise(alt.value("#fff")))
+        text="value:Q",
+        color=alt.when(alt.datum.value >= DARK_TEXT_FROM).then(alt.value("#000")).otherwise(alt.value("#fff")))
     return alt.layer(cells, numbers).properties(width=alt.Step(PIXEL_STEP), height=alt.Step(PIXEL_STEP))
 
 

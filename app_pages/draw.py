@@ -93,7 +93,8 @@ def uploaded_input():
     The file's name is never shown: the uploader shows it as plain text, and anywhere else Streamlit would
     read it as Markdown."""
     upload = st.file_uploader("A digit written on paper, photographed or scanned", type=["png", "jpg", "jpeg", "webp"],
-                              help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.")
+                              help="One digit per picture, dark on light or light on dark. Crop it close for the "
+                                   "best reading.")
     if upload is None:
         return None, None
     try:

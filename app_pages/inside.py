@@ -39,7 +39,8 @@ def show_dense(reader, views) -> None:
     hidden = views[0].output
     st.subheader(f"2 · The hidden layer: {len(hidden)} numbers")
     left, right = st.columns([1, 2])
-    left.image(enlarge(hidden_as_image(hidden), 320), alt="The hidden units' activations as a grid of squares", caption=f"The {len(hidden)} hidden units, 32 to a row; "
+    left.image(enlarge(hidden_as_image(hidden), 320), alt="The hidden units' activations as a grid of squares",
+               caption=f"The {len(hidden)} hidden units, 32 to a row; "
                "bright = strongly active. Most stay dark: each unit answers only to certain shapes.")
     with right:
         units = strongest_units(hidden)

@@ -5,7 +5,8 @@ import streamlit as st
 
 from app_pages.colours import DARK_GREY, ORANGE, count_colours, text_colour
 from app_pages.shared import network, show_error
-from digitlab.config import CLASS_NAMES, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path, modified_time
+from digitlab.config import (CLASS_NAMES, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks, model_path,
+                             modified_time)
 from digitlab.data import DataError
 from digitlab.images import enlarge
 from digitlab.inference import ModelError
@@ -15,7 +16,7 @@ from digitlab.test_set import load_test_set
 
 
 RIGHT_COLOUR, SELECTED_COLOUR = DARK_GREY, ORANGE  # grey for right answers, orange to mark the chosen cell
-NUMBER_SIZE = "width < 420 ? 10 : 14"  # px, by the chart's width: "1026" fits a cell on a phone, and reads on a projector
+NUMBER_SIZE = "width < 420 ? 10 : 14"  # px, by the chart's width: "1026" fits a cell on a phone, reads on a projector
 THUMBNAIL = 84  # px: each 28 x 28 digit shown 3 times as wide
 TRUE_KEY, PREDICTED_KEY = "mistakes_true", "mistakes_predicted"
 
@@ -125,9 +126,9 @@ st.altair_chart(heatmap(table, f"How {NETWORK_NAMES[name]} reads each test digit
                 on_select=lambda: pick_cell_from_chart(chart_key), selection_mode="cell", key=chart_key,
                 width="stretch")
 st.caption("Each row is one true digit, each column the network's answer; the number is how many test images fall "
-           "there. The grey diagonal holds the right answers. Every blue cell is a kind of mistake: the darker, the more "
-           "often it happens. Mistakes have a colour scale of their own, so that a rare mistake and a common mix-up "
-           "never look alike.")
+           "there. The grey diagonal holds the right answers. Every blue cell is a kind of mistake: the darker, "
+           "the more often it happens. Mistakes have a colour scale of their own, so that a rare mistake and a common "
+           "mix-up never look alike.")
 st.markdown("A network's mistakes are not random: they gather in a few cells, between digits that share strokes, "
             "such as 4 and 9, 3 and 5, or 7 and 2. **Click a cell**, or choose it below, to see those digits.")
 
@@ -147,7 +148,8 @@ if len(chosen) > len(shown):
 st.header("The most confident mistakes")
 count = st.select_slider("How many to show", [24, 48, 96, 192], value=24, key="mistakes_count")
 shown = wrong[:count]
-gallery(images, shown, [f"{labels[i]} → {predictions.predicted[i]}, {predictions.confidence[i]:.0%}" for i in shown], labels)
+gallery(images, shown, [f"{labels[i]} → {predictions.predicted[i]}, {predictions.confidence[i]:.0%}" for i in shown],
+        labels)
 st.caption("Under each digit: its true label → the network's answer, and how sure the network was.")
 st.markdown("These are the test digits the network got wrong **while most sure of itself**. Many are badly written, "
             "cut off, or even mislabelled in MNIST; a few are plain errors that a person would not make. A high "

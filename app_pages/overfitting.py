@@ -26,7 +26,8 @@ def run_view(report: dict, heading: str, scales: dict) -> None:
     train_column, test_column, gap_column = st.columns(3)
     train_column.metric("Training", f"{report['train_accuracy']:.1%}",
                         help=f"Accuracy on the {recipe['training_images']:,} images it learnt from.")
-    test_column.metric("Test", f"{report['test_accuracy']:.1%}", help=f"Accuracy on {recipe['test_images']:,} new images.")
+    test_column.metric("Test", f"{report['test_accuracy']:.1%}",
+                       help=f"Accuracy on {recipe['test_images']:,} new images.")
     gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f}",
                       help="Training minus test accuracy, in percentage points.")
     accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])

@@ -139,10 +139,12 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     more than reading the digit. The ten rows sit in each layer, not at the top: Streamlit converts
     top-level data to an Arrow table through pandas, which costs more than the rest of the chart."""
     winner = int(probabilities.argmax()) if probabilities.any() else -1
-    values = [{"digit": name, "probability": float(p), "answer": "the network's answer" if d == winner else "other digits"}
+    values = [{"digit": name, "probability": float(p),
+               "answer": "the network's answer" if d == winner else "other digits"}
               for d, (name, p) in enumerate(zip(CLASS_NAMES, probabilities))]
     position = {
-        "x": {"field": "digit", "type": "nominal", "sort": list(CLASS_NAMES), "axis": {"labelAngle": 0, "title": "digit"}},
+        "x": {"field": "digit", "type": "nominal", "sort": list(CLASS_NAMES),
+              "axis": {"labelAngle": 0, "title": "digit"}},
         "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
               "axis": {"format": "%", "title": "probability"}},
     }
@@ -152,7 +154,8 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
         "title": title, "height": 200,
         "layer": [
             {"data": {"values": values}, "mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
-                {"field": "digit", "type": "nominal"}, {"field": "probability", "type": "quantitative", "format": ".1%"}]}},
+                {"field": "digit", "type": "nominal"},
+                {"field": "probability", "type": "quantitative", "format": ".1%"}]}},
             {"data": {"values": values}, "mark": {"type": "text", "dy": -8, "color": "#888"},
              "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}}},
         ],

@@ -29,7 +29,8 @@ STYLE_RATE = {0: 0.35, 1: 0.45, 7: 0.25}  # share of these digits given a style 
 BASE_RATE = 0.4  # a base under STYLE_RATE[1] * BASE_RATE of the ones, flagged or not
 PLAIN_RATE = 0.35  # share of digits left exactly as MNIST has them
 DESCRIPTION = (f"digitlab.augment: {PLAIN_RATE * 100:.0f} % of the digits exactly as MNIST has them; the others "
-               f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width {THICKNESS[0]:g}..{THICKNESS[1]:+g} "
+               f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width "
+               f"{THICKNESS[0]:g}..{THICKNESS[1]:+g} "
                "px, rotation, slant, aspect, size, shift and elastic wobble, then refitted to the 20 px box and "
                "centred by mass, like the app's preprocessing")  # for the training report
 

@@ -47,7 +47,8 @@ class Preset:
         """The lesson, with the sizes this preset really sets from this pool."""
         images = self.images_for(pool)
         times = images / PRESETS["overfit"].images_for(pool)
-        return self.lesson.format(images=f"{images:,}", times=TIMES.get(times, f"{times:g} times")) + " " + self.duration
+        lesson = self.lesson.format(images=f"{images:,}", times=TIMES.get(times, f"{times:g} times"))
+        return f"{lesson} {self.duration}"
 
 
 TIMES = {2: "Twice", 5: "Five times", 10: "Ten times", 20: "Twenty times"}

@@ -94,7 +94,8 @@ class Network:
 
 
 def load_network(path: str | Path, name: str | None = None) -> Network:
-    """The network saved at `path` (a .keras file) with the report beside it, or a ModelError that says how to fix it."""
+    """The network saved at `path` (a .keras file) with the report beside it, or a ModelError that says how to
+    fix it."""
     path = Path(path)
     name = name or path.stem
     settle(path.parent, name)  # finish or undo a save that train.py did not live to complete

@@ -61,18 +61,21 @@ def saved_predictions(path: Path, weights_sha256: str | None, labels: np.ndarray
                 return None
             kept = Predictions(saved["labels"].astype(np.int64), saved["predicted"].astype(np.int64),
                                saved["confidence"])
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing, damaged or not ours: computing them is always possible
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing, damaged or foreign: they can be computed
         return None
-    if kept.labels.shape != np.shape(labels) or (kept.labels != labels).any() or kept.confidence.shape != kept.labels.shape:
+    if (kept.labels.shape != np.shape(labels) or (kept.labels != labels).any()
+            or kept.confidence.shape != kept.labels.shape):
         return None
     return kept
 
 
-def answers_on_test_set(network: Network, images: np.ndarray, labels: np.ndarray, folder: Path | None = None) -> Predictions:
+def answers_on_test_set(network: Network, images: np.ndarray, labels: np.ndarray,
+                        folder: Path | None = None) -> Predictions:
     """The network's answers on the test set: the kept ones when they belong to its weights, else computed."""
     weights = (network.report or {}).get("weights_sha256")
     folder = folder or (Path(network.path).parent if network.path else None)
-    return saved_predictions(predictions_path(network.name, folder), weights, labels) or predict(network, images, labels)
+    kept = saved_predictions(predictions_path(network.name, folder), weights, labels)
+    return kept or predict(network, images, labels)
 
 
 def keep_answers_on_test_set(model_file: Path) -> Path:

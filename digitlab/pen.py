@@ -54,7 +54,8 @@ def load_pen_digits(path: str | Path) -> PenDigits:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in PEN_KEYS if key not in npz.files]
             if missing:
-                raise DataError(f"{path} lacks the key(s) {', '.join(missing)}; a pen-digit file has {', '.join(PEN_KEYS)}.")
+                raise DataError(f"{path} lacks the key(s) {', '.join(missing)}; "
+                                f"a pen-digit file has {', '.join(PEN_KEYS)}.")
             return PenDigits(labels=npz["labels"].astype(np.int64), sources=npz["source"], offsets=npz["offsets"],
                              stroke_offsets=npz["stroke_offsets"], points=npz["points"].astype(np.float32))
     except DataError:

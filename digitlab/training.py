@@ -55,7 +55,8 @@ class EpochScores(keras.callbacks.Callback):
             loss, accuracy = self.model.evaluate(x, y, batch_size=EVAL_BATCH, verbose=0)
             row[f"{split}_loss"], row[f"{split}_accuracy"] = float(loss), float(accuracy)
         logs = logs or {}
-        row["running_loss"], row["running_accuracy"] = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
+        row["running_loss"] = float(logs.get("loss", np.nan))
+        row["running_accuracy"] = float(logs.get("accuracy", np.nan))
         row["seconds"] = round(time.perf_counter() - self._started, 2)
         self.epochs.append(row)
 

@@ -389,7 +389,8 @@ def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyb
 
 def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_can_stop_it(browser, app_url):
     """Issue #14: the teacher starts a training on the projector; a student's own browser shows its progress."""
-    teacher, student = (open_instrumented_page(browser, app_url.rstrip("/") + "/train", SLOW, wait_for="Train") for _ in range(2))
+    train = app_url.rstrip("/") + "/train"
+    teacher, student = (open_instrumented_page(browser, train, SLOW, wait_for="Train") for _ in range(2))
     try:
         click_and_wait(teacher, teacher.get_by_role("button", name="Make it overfit"))
         click_and_wait(teacher, teacher.get_by_role("button", name="Start training"))
