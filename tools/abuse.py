@@ -45,7 +45,8 @@ for _ in range(count):
     image = open_image(data)
     # as each version's Draw page saves: the decoded photo now, the upload's own bytes before
     collection.save(to_mnist(image), 4, 4, "cnn", image if hasattr(store, "small_picture") else data)
-print(json.dumps({"saves": count, "photo_mb": round(len(data) / 1e6, 1), "seconds": round(time.perf_counter() - started, 1),
+print(json.dumps({"saves": count, "photo_mb": round(len(data) / 1e6, 1),
+                  "seconds": round(time.perf_counter() - started, 1),
                   "database_growth_mb": round((size() - before) / 1e6, 2)}))
 """
 
@@ -114,21 +115,24 @@ def flat_png(folder: Path, side: int) -> Path:
     return path
 
 
-# The process's peak memory so far. Linux's VmHWM, not getrusage's ru_maxrss: that one survives exec, so a
-# child would report this script's own peak.
+# The process's peak memory so far: getrusage's ru_maxrss (kB on Linux). That figure survives exec, so a child
+# started straight from this script would begin at this script's own peak (the photos'): run_in starts each one
+# through coreutils' `timeout`, which forks it, and a forked process's peak is its own.
 PEAK_RSS = """
+import resource
 def peak_rss_mb():
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
+TIMEOUT_S = 3600
 
 
 def run_in(checkout: Path, script: str, **values) -> dict:
     prelude = "import json\n" + PEAK_RSS + "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    result = subprocess.run([sys.executable, "-c", prelude + script], cwd=checkout, capture_output=True, text=True,
+    result = subprocess.run(["timeout", str(TIMEOUT_S), sys.executable, "-c", prelude + script], cwd=checkout,
+                            capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "PYTHONPATH": str(checkout),
                                  "DIGITLAB_CLASS_DB": str(Path(values.get("folder", "/nonexistent")) / "class.sqlite"),
-                                 "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=3600)
+                                 "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=TIMEOUT_S + 60)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -148,7 +152,8 @@ def measure(checkout: Path, files: dict, saves: int, drawings: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", metavar="REV", help="also measure this commit (checked out in a temporary worktree)")
+    parser.add_argument("--before", metavar="REV",
+                        help="also measure this commit (checked out in a temporary worktree)")
     parser.add_argument("--saves", type=int, default=50)
     parser.add_argument("--drawings", type=int, default=200)
     parser.add_argument("--before-drawings", type=int, default=40,

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"  # real pen digits (UniPen) for drawing
 CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never a downloaded browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's input layer (inside the component's open shadow root)
+CANVAS_PX = 280  # the canvas's side: the pen strokes' coordinates are in its pixels
 CANVAS_RESET = "Reset canvas & history"  # the component's own button (the app hides it for its own, shared.CLEAR)
 INK_LAYER = "canvas.dc-canvas.lower-canvas"  # where fabric.js renders the finished strokes (the background is apart)
 MOUSE_STEP = 10.0  # px at most between mouse moves: a brisk hand, at 60 events a second
@@ -36,10 +38,13 @@ INSTRUMENT = r"""
                                   upToChange: [], upToFinish: []};
   const text = () => { const e = dl.target && document.querySelector(dl.target); return e ? e.innerText : null; };
   dl.idle = () => { const a = document.querySelector('[data-testid="stApp"]');
-                    return dl.started === dl.finished && !!a && a.getAttribute('data-test-script-state') === 'notRunning'; };
+                    return dl.started === dl.finished && !!a
+                           && a.getAttribute('data-test-script-state') === 'notRunning'; };
   const topLevelFields = bytes => {  // protobuf: the top-level field numbers and, for varints, their values
     const fields = []; let i = 0;
-    const varint = () => { let v = 0, shift = 0, b; do { b = bytes[i++]; v += (b & 127) * 2 ** shift; shift += 7; } while (b & 128); return v; };
+    const varint = () => { let v = 0, shift = 0, b;
+                           do { b = bytes[i++]; v += (b & 127) * 2 ** shift; shift += 7; } while (b & 128);
+                           return v; };
     while (i < bytes.length) {
       const key = varint(), field = Math.floor(key / 8), wire = key & 7;
       if (wire === 0) fields.push([field, varint()]);
@@ -65,7 +70,9 @@ INSTRUMENT = r"""
     constructor(...args) { super(...args); this.addEventListener('message', onMessage); }
   };
   new MutationObserver(() => {
-    if (dl.before !== null && text() !== dl.before) { dl.upToChange.push(performance.now() - dl.upAtForChange); dl.before = null; }
+    if (dl.before !== null && text() !== dl.before) {
+      dl.upToChange.push(performance.now() - dl.upAtForChange); dl.before = null;
+    }
   }).observe(document, {subtree: true, childList: true, characterData: true});
   const up = () => { dl.upAt = dl.upAtForChange = performance.now(); dl.before = dl.target ? text() : null; };
   for (const type of ['mouseup', 'touchend']) window.addEventListener(type, up, true);
@@ -192,7 +199,7 @@ def mouse_path(stroke: np.ndarray) -> np.ndarray:
     return densify(simplify(np.asarray(stroke, dtype=np.float64)))
 
 
-def page_points(page, stroke: np.ndarray, selector: str = CANVAS, canvas_size: int = 280) -> np.ndarray:
+def page_points(page, stroke: np.ndarray, selector: str = CANVAS, canvas_size: int = CANVAS_PX) -> np.ndarray:
     """Canvas pixels -> the page's viewport coordinates (CSS px), after scrolling the canvas into view."""
     canvas = page.locator(selector)
     canvas.scroll_into_view_if_needed()
@@ -213,7 +220,8 @@ def mouse_stroke(page, stroke: np.ndarray) -> None:
 def touch_stroke(page, cdp, stroke: np.ndarray) -> None:
     """One stroke with a finger, through CDP's Input.dispatchTouchEvent."""
     points = page_points(page, mouse_path(stroke))
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                          "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
     for x, y in points[1:] if len(points) > 1 else points + 1:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})

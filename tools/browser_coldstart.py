@@ -20,6 +20,7 @@ Prints one JSON object at the end. Loopback only; stops the servers it starts.
 
 import argparse
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -27,9 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, mouse_stroke
-
-PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
+from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR, StreamlitServer,
+                           mouse_stroke)
 
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_canvas_app.py"
 WATCHED_IMPORTS = ("streamlit", "numpy", "pandas", "altair", "PIL.Image", "streamlit_drawable_canvas",
@@ -39,7 +39,8 @@ WATCHED_IMPORTS = ("streamlit", "numpy", "pandas", "altair", "PIL.Image", "strea
 # Timestamps (epoch ms) of the page's websocket events, by ForwardMsg field: 4 new_session, 5 delta, 6 script_finished.
 TIMELINE = r"""
 (() => {
-  const tl = window.__timeline = {ws_created: null, ws_open: null, run_started: null, first_delta: null, run_finished: null};
+  const tl = window.__timeline = {ws_created: null, ws_open: null, run_started: null, first_delta: null,
+                                  run_finished: null};
   const now = () => performance.timeOrigin + performance.now();
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
@@ -56,7 +57,11 @@ TIMELINE = r"""
           let key = 0, shift = 0, b; do { b = bytes[i++]; key += (b & 127) * 2 ** shift; shift += 7; } while (b & 128);
           const field = Math.floor(key / 8), wire = key & 7;
           if (wire === 0) { do { b = bytes[i++]; } while (b & 128); }
-          else if (wire === 2) { let n = 0; shift = 0; do { b = bytes[i++]; n += (b & 127) * 2 ** shift; shift += 7; } while (b & 128); i += n; }
+          else if (wire === 2) {
+            let n = 0; shift = 0;
+            do { b = bytes[i++]; n += (b & 127) * 2 ** shift; shift += 7; } while (b & 128);
+            i += n;
+          }
           else if (wire === 1) i += 8; else if (wire === 5) i += 4; else break;
           fields.push(field);
         }
@@ -68,15 +73,19 @@ TIMELINE = r"""
     }
   };
   // first moment (checked every animation frame) each part of the page is there
-  const inShadow = (selector, inner) => { for (const host of document.querySelectorAll(selector + ', ' + selector + ' *'))
-                                            if (host.shadowRoot && host.shadowRoot.querySelector(inner)) return true; return false; };
+  const inShadow = (selector, inner) => {
+    for (const host of document.querySelectorAll(selector + ', ' + selector + ' *'))
+      if (host.shadowRoot && host.shadowRoot.querySelector(inner)) return true;
+    return false;
+  };
   const probes = {
     shown_title: () => !!document.querySelector('[data-testid="stHeading"], h1'),
     shown_canvas_element: () => !!document.querySelector('.st-key-canvas'),
     shown_canvas_drawn: () => inShadow('.st-key-canvas', 'canvas.upper-canvas'),
     shown_metric: () => !!document.querySelector('[data-testid="stMetric"]'),
     shown_chart_element: () => !!document.querySelector('[data-testid="stVegaLiteChart"]'),
-    shown_chart_drawn: () => !!document.querySelector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'),
+    shown_chart_drawn: () => !!document.querySelector('[data-testid="stVegaLiteChart"] canvas, '
+                                                      + '[data-testid="stVegaLiteChart"] svg'),
   };
   const poll = () => {
     for (const [name, probe] of Object.entries(probes)) if (tl[name] === undefined && probe()) tl[name] = now();
@@ -149,7 +158,8 @@ def trial(browser, script: Path) -> dict:
         result["imports_s"] = import_times(server.log())
         opened = timeline["ws_open"] or 0
         result["fetched_after_ws_open"] = [
-            f"{r['name'][-60:]} {r['start'] / 1000 - launched_epoch:.2f}->{r['end'] / 1000 - launched_epoch:.2f} s ({r['kb']} kB)"
+            f"{r['name'][-60:]} {r['start'] / 1000 - launched_epoch:.2f}->"
+            f"{r['end'] / 1000 - launched_epoch:.2f} s ({r['kb']} kB)"
             for r in sorted(resources, key=lambda r: r["end"]) if r["start"] >= opened]
         return result
     finally:
@@ -163,7 +173,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--app", action="append", metavar="NAME=PATH", help="a script to time (repeatable)")
     args = parser.parse_args()
-    scripts = dict(a.split("=", 1) for a in args.app) if args.app else {"app": PROJECT_DIR / "app.py", "minimal": MINIMAL_APP}
+    scripts = (dict(a.split("=", 1) for a in args.app) if args.app
+               else {"app": PROJECT_DIR / "app.py", "minimal": MINIMAL_APP})
     from playwright.sync_api import sync_playwright
 
     began = time.monotonic()
@@ -181,10 +192,10 @@ def main() -> None:
     for name, trials in runs.items():
         keys = [key for key in trials[0] if key not in ("imports_s", "fetched_after_ws_open")]
         medians[name] = {key: round(float(np.median([t[key] for t in trials if key in t])), 2) for key in keys}
-        medians[name]["imports_s"] = {module: round(float(np.median([t["imports_s"].get(module, 0) for t in trials])), 3)
-                                      for module in trials[0]["imports_s"]}
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
+        medians[name]["imports_s"] = {
+            module: round(float(np.median([t["imports_s"].get(module, 0) for t in trials])), 3)
+            for module in trials[0]["imports_s"]}
+    load = [round(value, 2) for value in os.getloadavg()]
     print(json.dumps({"median_s_after_launch": medians, "trials": runs, "load_average_at_end": load,
                       "total_s": round(time.monotonic() - began, 1)}, indent=1))
 

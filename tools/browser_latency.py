@@ -25,11 +25,10 @@ import numpy as np
 
 from digitlab.pen import canvas_strokes, load_pen_digits
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer,
-                           ink_pixels, latency_stats, open_instrumented_page, mouse_stroke, runs_started,
-                           wait_for_run_after, wait_until_idle)
+from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR,
+                           StreamlitServer, ink_pixels, latency_stats, open_instrumented_page, mouse_stroke,
+                           runs_started, wait_for_run_after, wait_until_idle)
 
-PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_canvas_app.py"
 APP_TARGET = '[data-testid="stMetricValue"]'  # the Prediction metric's value: "—" on an empty canvas
 MINIMAL_TARGET = ".st-key-marker"
@@ -57,9 +56,10 @@ def timed_stroke(page, stroke) -> tuple[float, float]:
     started = runs_started(page)
     mouse_stroke(page, stroke)
     wait_for_run_after(page, started)
-    page.wait_for_function("n => window.__digitlab.upToChange.length > n[0] && window.__digitlab.upToFinish.length > n[1]",
-                           arg=counts, timeout=10_000)
-    return tuple(page.evaluate("n => [window.__digitlab.upToChange[n[0]], window.__digitlab.upToFinish[n[1]]]", counts))
+    page.wait_for_function("n => window.__digitlab.upToChange.length > n[0]"
+                           "     && window.__digitlab.upToFinish.length > n[1]", arg=counts, timeout=10_000)
+    return tuple(page.evaluate("n => [window.__digitlab.upToChange[n[0]], window.__digitlab.upToFinish[n[1]]]",
+                               counts))
 
 
 def cold_start(browser, server: StreamlitServer, pen, result: dict) -> None:
@@ -137,7 +137,8 @@ def main() -> None:
                         update, run_over = timed_stroke(page, strokes[k % len(strokes)])
                     except Exception:
                         print(f"stroke {k} on the {name} page failed; the page's counters:",
-                              page.evaluate("() => JSON.stringify({...window.__digitlab, state: window.__digitlab.state()})"))
+                              page.evaluate("() => JSON.stringify({...window.__digitlab,"
+                                            "                      idle: window.__digitlab.idle()})"))
                         raise
                     if k >= args.warmup:
                         times[name]["up_to_update"].append(update)

@@ -8,7 +8,7 @@ are of two kinds, all concurrent (asyncio):
 - browser: a context (own cookies, own websocket: one Streamlit session) in Debian's Chromium
   (/usr/bin/chromium, or $DIGITLAB_CHROMIUM), driven with Playwright's async API: the real page, the
   real canvas, the mouse; latencies timed in the page;
-- protocol: a websocket client speaking Streamlit's protocol as the page does (ProtocolSession): each
+- protocol: a websocket client speaking Streamlit's protocol as the page does (tools.streamlit_protocol): each
   stroke sends the canvas component's value (fabric.js's paths and the PNG of the drawing, rendered
   beforehand from the same pen strokes); it costs the server what a page costs it, and this machine
   almost nothing.
@@ -40,22 +40,18 @@ server-side p95 went from 1x to 2.5x a single user's. The server gets fewer core
    trained; else the brush slider): each page must show exactly what it shows when drawing alone, never
    the other's answer, keep its own choice and name the other network in its caption.
 
-Server memory: RSS of the streamlit process and its children, from /proc every second (peak per phase;
-the browsers' as PSS). CPU: cores used by the server, the browsers and this script, per phase.
+Server memory: RSS of the streamlit process and its children, sampled every second (tools.processes,
+peak per phase; the browsers' as PSS). CPU: cores used by the server, the browsers and this script, per phase.
 Prints one JSON object with all the figures at the end. Loopback only; stops what it starts.
 """
 
 import argparse
 import asyncio
-import base64
-import io
 import json
 import os
 import shutil
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -63,14 +59,14 @@ import numpy as np
 from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, available_networks, model_dir
 from digitlab.pen import canvas_strokes, load_pen_digits
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PROJECT_DIR, StreamlitServer, latency_stats,
-                           mouse_path)
+from tools.browser import (CANVAS, CANVAS_PX, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR,
+                           StreamlitServer, latency_stats, mouse_path)
+from tools.processes import Monitor, split_cpus
+from tools.streamlit_protocol import DrawingSession, ProtocolSession, describe, render_pngs
 
-PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"
 DASH = "—"
 GOALS = {"errors": 0, "p95_load_over_single": 2.0}
 VIEWPORT = {"width": 1280, "height": 900}
-CANVAS_PX = 280
 # How often a page checks whether to go on (not every animation frame: 32 pages doing so would cost the CPU
 # the server needs). The latencies are timed in the page as messages arrive, so this does not round them.
 POLL_MS = 50
@@ -97,113 +93,16 @@ WATCH = r"""
 """
 
 
-# --- /proc: memory and CPU of process trees (psutil is not a dependency) ---------------------------------
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def process_children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def tree(root: int, children: dict[int, list[int]]) -> list[int]:
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
-def rss_and_cpu(pids, field: str = "VmRSS") -> tuple[int, float]:
-    """Summed memory (bytes) and CPU time (user + system, s) of the processes. `field`: VmRSS (from
-    /proc/PID/status), or Pss (from smaps_rollup: shared pages split between the processes sharing them)."""
-    rss, cpu = 0, 0.0
-    source = "status" if field == "VmRSS" else "smaps_rollup"
-    for pid in pids:
-        try:
-            memory = Path(f"/proc/{pid}/{source}").read_text()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        rss += next((int(line.split()[1]) * 1024 for line in memory.splitlines() if line.startswith(field + ":")), 0)
-        cpu += (int(fields[11]) + int(fields[12])) / TICK
-    return rss, cpu
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / TICK, sum(values) / TICK
-
-
-class Monitor(threading.Thread):
-    """Samples the server's tree and everything else this script started (browsers, Playwright's driver)."""
-
-    def __init__(self, server_pid: int, period: float = 1.0):
-        super().__init__(name="monitor", daemon=True)
-        self.server_pid, self.period = server_pid, period
-        self.phase = "start"
-        self.peaks: dict[str, dict] = {}
-        self.marks: dict[str, dict] = {}
-        self.stop_event = threading.Event()
-
-    def sample(self) -> dict:
-        children = process_children()
-        server = tree(self.server_pid, children)
-        ours = set(tree(os.getpid(), children)) - set(server) - {os.getpid()}
-        server_rss, server_cpu = rss_and_cpu(server)
-        client_rss, client_cpu = rss_and_cpu(ours, "Pss")
-        busy, total = machine_busy()
-        _, own_cpu = rss_and_cpu([os.getpid()])
-        return {"server_rss": server_rss, "server_cpu": server_cpu, "server_processes": len(server), "own_cpu": own_cpu,
-                "clients_rss": client_rss, "clients_cpu": client_cpu, "machine_busy": busy, "machine_total": total,
-                "t": time.monotonic()}
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            s = self.sample()
-            peak = self.peaks.setdefault(self.phase, {"server_rss": 0, "clients_rss": 0})
-            peak["server_rss"] = max(peak["server_rss"], s["server_rss"])
-            peak["clients_rss"] = max(peak["clients_rss"], s["clients_rss"])
-            self.stop_event.wait(self.period)
-
-    def enter(self, phase: str) -> None:
-        """Starts a phase: its CPU use is counted from here to the next phase."""
-        self.marks[phase] = self.sample()
-        self.phase = phase
-
-    def cpu(self, phase: str, until: str) -> dict:
-        a, b = self.marks[phase], self.marks[until]
-        wall = b["t"] - a["t"]
-        cores = os.cpu_count() or 1
-        return {"wall_s": round(wall, 1),
-                "server_cores": round((b["server_cpu"] - a["server_cpu"]) / wall, 2),
-                "browsers_and_driver_cores": round((b["clients_cpu"] - a["clients_cpu"]) / wall, 2),
-                "this_script_cores": round((b["own_cpu"] - a["own_cpu"]) / wall, 2),  # the protocol sessions
-                "machine_busy_cores": round((b["machine_busy"] - a["machine_busy"]) / wall, 2),
-                "machine_cores": cores}
-
-
 # --- one session ----------------------------------------------------------------------------------------
 
-class Session:
+class BrowserSession(DrawingSession):
+    """A student in a browser page: the real canvas, drawn on with the mouse. Latencies in the page's clock,
+    from the mouse button going up after the last stroke: to the run over and the page idle (run_over), to
+    the Prediction metric's text changed (metric_change, when the stroke changed it)."""
+
     def __init__(self, name: str, page):
-        self.name, self.page = name, page
-        self.run_over: list[float] = []  # ms, mouse up of the last stroke -> run over, page idle
-        self.metric_change: list[float] = []  # ms, mouse up of the last stroke -> the metric's text changed
-        self.errors: list[str] = []
-        self.drawn = self.right = self.late = 0
+        super().__init__(name)
+        self.page = page
 
     async def evaluate(self, script, arg=None):
         return await self.page.evaluate(script, arg)
@@ -236,7 +135,8 @@ class Session:
             """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                       let n = 0; for (let i = 0; i < d.length; i += 16) if (d[i] > 127) n++; return n; }""")
 
-    async def draw(self, strokes: list[np.ndarray], timeout_ms: float) -> tuple[str | None, float, float | None]:
+    async def draw(self, strokes: list[np.ndarray], timeout_ms: float,
+                   sample: int | None = None) -> tuple[str | None, float, float | None]:
         """Draws the strokes (waiting for each one's rerun); (answer shown, up -> run over, up -> text changed)."""
         canvas = self.page.locator(CANVAS)
         box = await canvas.bounding_box(timeout=timeout_ms)
@@ -245,8 +145,8 @@ class Session:
             box = await canvas.bounding_box(timeout=timeout_ms)
         for k, stroke in enumerate(strokes):
             last = k == len(strokes) - 1
-            counts = await self.evaluate(
-                "() => [window.__digitlab.started, window.__digitlab.upToFinish.length, window.__digitlab.upToChange.length]")
+            counts = await self.evaluate("() => [window.__digitlab.started, window.__digitlab.upToFinish.length,"
+                                         "       window.__digitlab.upToChange.length]")
             await self.stroke(box, stroke)
             await self.wait_run_after(counts[0], timeout_ms)
             if last:
@@ -254,7 +154,8 @@ class Session:
                                                   timeout=timeout_ms, polling=POLL_MS)
                 shown, finish, change = await self.evaluate(
                     """n => [window.__digitlab.prediction(), window.__digitlab.upToFinish[n[1]],
-                             window.__digitlab.upToChange.length > n[2] ? window.__digitlab.upToChange[n[2]] : null]""",
+                             window.__digitlab.upToChange.length > n[2] ? window.__digitlab.upToChange[n[2]]
+                                                                        : null]""",
                     counts)
                 return shown, finish, change
         raise ValueError("no strokes")
@@ -277,235 +178,31 @@ class Session:
         await self.page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
         await self.page.wait_for_function("() => window.__digitlab.idle()", timeout=timeout_ms)
 
-    async def one_digit(self, strokes, label: int, url: str, timeout_ms: float, record: bool = True,
-                        sample: int | None = None) -> None:
-        try:
-            await self.reset(timeout_ms)
-            shown, finish, change = await self.draw(strokes, timeout_ms)
-            await self.check_exceptions()
-        except Exception as error:  # a timeout, a crash, an exception box: an error, then carry on
-            self.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
-            try:
-                await self.recover(url, timeout_ms)
-            except Exception as again:
-                self.errors.append(f"recovery failed: {type(again).__name__}: {str(again).splitlines()[0][:200]}")
-            return
-        if record:
-            self.drawn += 1
-            self.right += shown == str(label)
-            self.run_over.append(finish)
-            if change is not None:
-                self.metric_change.append(change)
-
-    async def loop(self, digits, url: str, start: float, interval: float, end: float, timeout_ms: float) -> None:
-        """One digit every `interval` s from `start` (monotonic) until `end`; late if a digit starts behind time."""
-        k = 0
-        while True:
-            due = start + k * interval
-            if due >= end:
-                return
-            wait = due - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            elif wait < -0.1:
-                self.late += 1
-            strokes, label, sample = digits[k % len(digits)]
-            await self.one_digit(strokes, label, url, timeout_ms, sample=sample)
-            k += 1
-            if time.monotonic() > due + interval:  # behind: skip the missed slots, as a student would
-                k = max(k, int(np.ceil((time.monotonic() - start) / interval)))
-
-
-class ProtocolSession(Session):
-    """A student without a browser: speaks Streamlit's websocket protocol as the page does (a BackMsg
-    rerun_script carrying the canvas's value, the same JSON with a PNG data URL that the component sends
-    after each stroke, naming the canvas's fragment as the page does) and reads the ForwardMsgs back: new_session, the Prediction metric's element,
-    exception elements, script_finished. It fetches each run's image as the page would. What it costs the
-    server is what a browser costs it; what it costs this machine is a fraction of a browser's rendering.
-    Latencies run from sending a stroke's value: to the Prediction metric's element (metric_change) and to
-    the end of the run (run_over); the browser's ~debounce and rendering are not in them."""
-
-    def __init__(self, name: str, url: str):
-        super().__init__(name, page=None)
-        self.url = url
-        self.ws = None
-        self.canvas_id = self.canvas_fragment = None
-        self.drawn_strokes = 0
-        self.finished = asyncio.Event()
-        self.sent_at = self.metric_at = self.finished_at = 0.0
-        self.metric = None
-        self.exceptions: list[str] = []
-        self.images: list[str] = []
-        self.reader = None
-
-    async def connect(self, timeout_ms: float) -> None:
-        import websockets
-
-        self.ws = await websockets.connect(self.url.replace("http://", "ws://") + "_stcore/stream",
-                                           subprotocols=["streamlit"], origin=self.url.rstrip("/"),
-                                           max_size=2 ** 24, open_timeout=timeout_ms / 1000)
-        self.reader = asyncio.create_task(self._read())
-        await self.rerun(None, timeout_ms)
-        if self.canvas_id is None:
-            raise RuntimeError("the first run showed no canvas")
-
-    async def _read(self) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        async for data in self.ws:
-            if isinstance(data, str):
-                continue
-            now = time.perf_counter()
-            msg = ForwardMsg()
-            msg.ParseFromString(data)
-            kind = msg.WhichOneof("type")
-            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                element = msg.delta.new_element
-                which = element.WhichOneof("type")
-                if which == "metric" and "Prediction" in element.metric.label:
-                    self.metric, self.metric_at = element.metric.body, now
-                elif which == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
-                    self.canvas_id, self.canvas_fragment = element.bidi_component.id, msg.delta.fragment_id
-                elif which == "exception":
-                    self.exceptions.append(element.exception.message[:200])
-                elif which == "imgs":
-                    self.images.extend(image.url for image in element.imgs.imgs)
-            elif kind == "script_finished" and msg.script_finished != 2:  # 2: cut short for a newer run
-                self.finished_at = now
-                self.finished.set()
-
-    async def rerun(self, canvas_value: str | None, timeout_ms: float) -> None:
-        """Sends a rerun (with the canvas's value, if given) and waits for that run to end."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        msg = BackMsg()
-        state = msg.rerun_script
-        state.context_info.timezone = "UTC"
-        state.context_info.locale = "en-US"
-        state.context_info.url = self.url
-        if canvas_value is not None:
-            state.fragment_id = self.canvas_fragment  # as the page does: a widget in a fragment reruns only it
-            widget = state.widget_states.widgets.add()
-            widget.id = self.canvas_id
-            widget.json_value = canvas_value
-        self.finished.clear()
-        self.metric = None
-        self.images.clear()
-        self.sent_at = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        await asyncio.wait_for(self.finished.wait(), timeout_ms / 1000)
-        for url in self.images:  # the page fetches the run's picture ("what the network sees")
-            await asyncio.to_thread(_fetch, self.url.rstrip("/") + url)
-        if self.exceptions:
-            raise RuntimeError(f"exception element: {self.exceptions[-1]!r}")
-
-    async def reset(self, timeout_ms: float) -> None:
-        if self.drawn_strokes:
-            await self.rerun(canvas_value([], []), timeout_ms)
-            self.drawn_strokes = 0
-
-    async def draw(self, strokes: list[np.ndarray], timeout_ms: float, sample: int | None = None):
-        for k in range(len(strokes)):
-            await self.rerun(canvas_value(strokes[:k + 1], rendered(sample, k)), timeout_ms)
-            self.drawn_strokes = k + 1
-        return self.metric, (self.finished_at - self.sent_at) * 1000, (self.metric_at - self.sent_at) * 1000
-
-    async def check_exceptions(self) -> None:
-        pass  # rerun raises on exception elements
-
-    async def recover(self, url: str, timeout_ms: float) -> None:
-        """After an error: a new connection (a reloaded page)."""
-        await self.close()
-        self.exceptions.clear()
-        self.drawn_strokes = 0
-        await self.connect(timeout_ms)
-
-    async def one_digit(self, strokes, label: int, url: str, timeout_ms: float, record: bool = True,
-                        sample: int | None = None) -> None:
-        try:
-            await self.reset(timeout_ms)
-            shown, finish, metric = await self.draw(strokes, timeout_ms, sample)
-        except Exception as error:
-            self.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}")
-            try:
-                await self.recover(url, timeout_ms)
-            except Exception as again:
-                self.errors.append(f"recovery failed: {type(again).__name__}: {str(again)[:200]}")
-            return
-        if record:
-            self.drawn += 1
-            self.right += shown == str(label)
-            self.run_over.append(finish)
-            self.metric_change.append(metric)
-
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            self.reader.cancel()
+        await self.page.context.close()
 
 
-def _fetch(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        answer.read()
+async def draw_every(session: DrawingSession, digits, url: str, start: float, interval: float, end: float,
+                     timeout_ms: float) -> None:
+    """One digit every `interval` s from `start` (monotonic) until `end`; late if a digit starts behind time."""
+    k = 0
+    while True:
+        due = start + k * interval
+        if due >= end:
+            return
+        wait = due - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif wait < -0.1:
+            session.late += 1
+        strokes, label, sample = digits[k % len(digits)]
+        await session.one_digit(strokes, label, url, timeout_ms, sample=sample)
+        k += 1
+        if time.monotonic() > due + interval:  # behind: skip the missed slots, as a student would
+            k = max(k, int(np.ceil((time.monotonic() - start) / interval)))
 
 
-PNGS: dict[tuple[int, int], str] = {}  # (pen sample, strokes drawn - 1) -> the canvas's PNG data URL
-
-
-def render_pngs(pen) -> None:
-    """Every sample's drawing after each of its strokes, as the canvas would send it (made before the load)."""
-    from PIL import Image
-
-    for i in range(len(pen)):
-        strokes = pen.strokes(i)
-        for k in range(len(strokes)):
-            buffer = io.BytesIO()
-            pixels = canvas_pixels(strokes, k + 1)
-            Image.fromarray(pixels).save(buffer, format="PNG")
-            PNGS[i, k] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    buffer = io.BytesIO()
-    Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255)).save(buffer, format="PNG")
-    PNGS[-1, -1] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def rendered(sample: int | None, k: int) -> str:
-    return PNGS[sample, k]
-
-
-def canvas_pixels(strokes, count: int) -> np.ndarray:
-    """The canvas after the first `count` strokes of a digit placed as the browser sessions draw it
-    (digitlab.pen.render_strokes's drawing, but stopping after `count` strokes)."""
-    from PIL import Image, ImageDraw
-
-    from digitlab.config import DEFAULT_BRUSH
-
-    big = 4
-    image = Image.new("L", (CANVAS_PX * big, CANVAS_PX * big), 0)
-    draw = ImageDraw.Draw(image)
-    radius = DEFAULT_BRUSH * big / 2
-    for stroke in canvas_strokes(strokes)[:count]:
-        xy = stroke * big
-        if len(xy) > 1:
-            draw.line([tuple(q) for q in xy], fill=255, width=round(DEFAULT_BRUSH * big), joint="curve")
-        for x, y in (xy[0], xy[-1]) if len(xy) > 1 else xy:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
-    gray = np.asarray(image.reduce(big))
-    return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
-
-
-def canvas_value(strokes: list[np.ndarray], png: str | list) -> str:
-    """The canvas component's value: fabric.js's paths (one per stroke) and the PNG."""
-    if not strokes:
-        png = PNGS[-1, -1]
-    objects = [{"type": "Path", "stroke": "#FFFFFF", "strokeWidth": 18, "strokeLineCap": "round",
-                "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]]}
-               for stroke in strokes]
-    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"},
-                                   "data": png}})
-
-
-async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple[Session, float]:
+async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple[BrowserSession, float]:
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(INSTRUMENT)
     await context.add_init_script(WATCH)
@@ -517,10 +214,10 @@ async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple
     await page.wait_for_function("() => window.__digitlab.idle()", timeout=timeout_ms)
     opened = time.perf_counter() - began
     await page.evaluate("t => window.__digitlab.watch(t)", '[data-testid="stMetricValue"]')  # the Prediction's value
-    return Session(name, page), opened
+    return BrowserSession(name, page), opened
 
 
-def summary(sessions: list[Session]) -> dict:
+def summary(sessions: list[DrawingSession]) -> dict:
     drawn = sum(s.drawn for s in sessions)
     errors = [f"{s.name}: {e}" for s in sessions for e in s.errors]
     return {"sessions": len(sessions), "digits_measured": drawn, "read_right": sum(s.right for s in sessions),
@@ -532,7 +229,7 @@ def summary(sessions: list[Session]) -> dict:
 
 # --- isolation ------------------------------------------------------------------------------------------
 
-async def sidebar_choice(session: Session, networks: list[str]) -> str:
+async def sidebar_choice(session: BrowserSession, networks: list[str]) -> str:
     """The session's own widget choice: the checked Network radio option, or the brush width."""
     if len(networks) > 1:
         for name in networks:
@@ -542,7 +239,7 @@ async def sidebar_choice(session: Session, networks: list[str]) -> str:
     return (await session.page.get_by_test_id("stSliderThumbValue").inner_text()).strip()
 
 
-async def switch_choice(session: Session, networks: list[str], timeout_ms: float) -> str:
+async def switch_choice(session: BrowserSession, networks: list[str], timeout_ms: float) -> str:
     """Switches session's Network radio to the second network (or its brush to the widest); the new choice."""
     started = await session.evaluate("window.__digitlab.started")
     sidebar = session.page.get_by_test_id("stSidebar")
@@ -556,7 +253,7 @@ async def switch_choice(session: Session, networks: list[str], timeout_ms: float
     return await sidebar_choice(session, networks)
 
 
-async def interleaved(a: Session, b: Session, stroke_a, stroke_b, timeout_ms: float) -> None:
+async def interleaved(a: BrowserSession, b: BrowserSession, stroke_a, stroke_b, timeout_ms: float) -> None:
     """Both sessions draw one stroke at the same time: their mouse events alternate, both buttons up together."""
     async def one(session, stroke, box):
         counts = await session.evaluate("window.__digitlab.started")
@@ -594,8 +291,9 @@ async def isolation_check(browser, url: str, pen, networks: list[str], rounds: i
                 final = await session.prediction()
                 ok = final == reference[session.name] and set(shown) <= {DASH, reference[session.name]}
                 if not ok:
-                    problems.append(f"round {r}: {session.name} drew a {stroke_label} (alone read {reference[session.name]!r}) "
-                                    f"but showed {shown} (other page alone: {reference[other.name]!r})")
+                    problems.append(f"round {r}: {session.name} drew a {stroke_label} "
+                                    f"(alone read {reference[session.name]!r}) but showed {shown} "
+                                    f"(other page alone: {reference[other.name]!r})")
             checked.append({"round": r, "A_drew": int(pen.labels[i]), "B_drew": int(pen.labels[j]),
                             "A_alone": reference["A"], "B_alone": reference["B"],
                             "A_together": await a.prediction(), "B_together": await b.prediction(),
@@ -614,10 +312,10 @@ async def isolation_check(browser, url: str, pen, networks: list[str], rounds: i
                 if f"{NETWORK_NAMES[own].capitalize()} reads" in text or not all(captions[session.name]):
                     problems.append(f"{session.name}'s caption names the wrong network (own {own!r})")
     except Exception as error:
-        problems.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        problems.append(describe(error))
     finally:
         for session in (a, b):
-            await session.page.context.close()
+            await session.close()
     return {"widget": "Network radio" if len(networks) > 1 else "brush slider (only one network is trained)",
             "A_choice": chosen_a, "B_choice": before_b,
             "rounds": checked, "leaks_or_problems": problems, "isolated": not problems}
@@ -636,13 +334,6 @@ async def open_protocol_session(url: str, name: str, timeout_ms: float) -> tuple
     began = time.perf_counter()
     await session.connect(timeout_ms)
     return session, time.perf_counter() - began
-
-
-async def close(session: Session) -> None:
-    if isinstance(session, ProtocolSession):
-        await session.close()
-    else:
-        await session.page.context.close()
 
 
 async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
@@ -672,11 +363,13 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
                 else:
                     session, opened = await open_protocol_session(url, "single-protocol", timeout_ms)
                 digits = pen_digits(pen, seed=0)
-                for k in range(2):  # warm-up (the first: TensorFlow's import and the network's first load)
-                    await session.one_digit(*digits[-1 - k][:2], url, timeout_ms * 3, record=False, sample=digits[-1 - k][2])
+                # warm-up, two digits (the first: TensorFlow's import and the network's first load)
+                for strokes, label, sample in (digits[-1], digits[-2]):
+                    await session.one_digit(strokes, label, url, timeout_ms * 3, record=False, sample=sample)
                 began = time.monotonic()
-                await session.loop(digits, url, began, args.interval, began + args.baseline * args.interval, timeout_ms)
-                await close(session)
+                await draw_every(session, digits, url, began, args.interval, began + args.baseline * args.interval,
+                                 timeout_ms)
+                await session.close()
                 result["single_user"][kind] = {"page_open_s": round(opened, 2), **summary([session])}
                 print(f"single user ({kind}): {json.dumps(result['single_user'][kind])}", flush=True)
 
@@ -692,11 +385,11 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
                 return await open_protocol_session(url, f"p{k:02d}", timeout_ms * 3)
 
             opened = await asyncio.gather(*(arrive(k) for k in range(args.sessions)), return_exceptions=True)
-            open_errors = [f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-                           for e in opened if isinstance(e, BaseException)]
+            open_errors = [describe(e) for e in opened if isinstance(e, BaseException)]
             sessions = [s for s, _ in (o for o in opened if not isinstance(o, BaseException))]
             open_times = {kind: [t for (s, t) in (o for o in opened if not isinstance(o, BaseException))
-                                 if isinstance(s, ProtocolSession) == (kind == "protocol")] for kind in ("browser", "protocol")}
+                                 if isinstance(s, ProtocolSession) == (kind == "protocol")]
+                          for kind in ("browser", "protocol")}
             result["classroom_page_open"] = {
                 "opened": len(sessions), "failed": len(open_errors), "errors": open_errors[:5],
                 **{f"{kind}_p50_s": round(float(np.median(t)), 2) for kind, t in open_times.items() if t},
@@ -705,18 +398,18 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
             monitor.enter("classroom")
             start = time.monotonic() + 1
             await asyncio.gather(*(
-                s.loop(pen_digits(pen, seed=1 + k), url, start + k * args.interval / len(sessions), args.interval,
-                       start + args.duration, timeout_ms)
+                draw_every(s, pen_digits(pen, seed=1 + k), url, start + k * args.interval / len(sessions),
+                           args.interval, start + args.duration, timeout_ms)
                 for k, s in enumerate(sessions)))
             monitor.enter("isolation")
             result["classroom"] = {"all": summary(sessions), "errors_opening": len(open_errors)}
-            for kind, cls in (("browser", Session), ("protocol", ProtocolSession)):
+            for kind, cls in (("browser", BrowserSession), ("protocol", ProtocolSession)):
                 group = [s for s in sessions if (type(s) is cls)]
                 if group:
                     result["classroom"][kind] = summary(group)
             result["classroom"]["digits_scheduled"] = int(args.sessions * args.duration / args.interval)
             print(f"classroom: {json.dumps(result['classroom'])}", flush=True)
-            await asyncio.gather(*(close(s) for s in sessions), return_exceptions=True)
+            await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
 
             # 3. isolation: two browser sessions drawing at the same time
             result["isolation"] = await isolation_check(await browser_for(0), url, pen, networks, args.isolation_rounds,
@@ -726,14 +419,6 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
         finally:
             for browser in browsers:
                 await browser.close()
-
-
-def split_cpus(server_cores: int) -> tuple[set[int] | None, set[int] | None]:
-    """(the server's CPUs, the clients' CPUs), or (None, None) to share them all (too few to split)."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if server_cores <= 0 or server_cores >= len(cpus):
-        return None, None
-    return set(cpus[:server_cores]), set(cpus[server_cores:])
 
 
 def main() -> None:
@@ -761,8 +446,7 @@ def main() -> None:
 
     began = time.monotonic()
     result: dict = {"goals": GOALS, "settings": vars(args)}
-    with open("/proc/loadavg") as f:
-        result["load_average_at_start"] = f.read().split()[:3]
+    result["load_average_at_start"] = [round(load, 2) for load in os.getloadavg()]
     folder = Path(tempfile.mkdtemp(prefix="classroom-"))
     server_cpus, client_cpus = split_cpus(args.server_cores)
     result["cpus"] = {"server": sorted(server_cpus or []), "clients": sorted(client_cpus or [])}
@@ -788,8 +472,8 @@ def main() -> None:
     result["server_memory_mb"] = {phase: round(p["server_rss"] * mb) for phase, p in monitor.peaks.items()}
     result["server_memory_peak_mb"] = round(max(p["server_rss"] for p in monitor.peaks.values()) * mb)
     result["browsers_and_driver_pss_peak_mb"] = round(max(p["clients_rss"] for p in monitor.peaks.values()) * mb)
-    result["cpu"] = {"single_user": monitor.cpu("single_user", "opening"), "opening": monitor.cpu("opening", "classroom"),
-                     "classroom": monitor.cpu("classroom", "isolation")}
+    result["cpu"] = {"single_user": monitor.cpu("single_user", "opening"),
+                     "opening": monitor.cpu("opening", "classroom"), "classroom": monitor.cpu("classroom", "isolation")}
     ratios = {}
     for kind in ("browser", "protocol"):
         alone, crowd = result["single_user"].get(kind), result["classroom"].get(kind)
@@ -806,10 +490,10 @@ def main() -> None:
               + result["classroom"]["errors_opening"])
     result["meets_goals"] = {
         "no_errors": errors == 0,
-        "p95_within_2x_single_user": bool(ratios) and all(r["p95_ratio"] <= GOALS["p95_load_over_single"] for r in ratios.values()),
+        "p95_within_2x_single_user": bool(ratios) and all(r["p95_ratio"] <= GOALS["p95_load_over_single"]
+                                                          for r in ratios.values()),
         "sessions_isolated": result["isolation"]["isolated"]}
-    with open("/proc/loadavg") as f:
-        result["load_average_at_end"] = f.read().split()[:3]
+    result["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     result["notes"] = ("latencies in the page's clock: mouse-up of a digit's last stroke -> Streamlit's run over "
                        "(up_to_run_over) / the Prediction metric's text changed (up_to_metric_change); the browsers "
                        "share this machine's cores with the server (see cpu), so a classroom of separate "

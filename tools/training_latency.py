@@ -14,8 +14,9 @@ the training differs between the phases.
 Prints one JSON object: p50/p95/max for each phase, during_p95 / idle_p95 (idle: both idle phases
 together) and the goal (<= 1.5). By default the server (with its training process), this script and
 Chromium share every CPU; --server-cores N gives the server the first N CPUs and the browser the others,
-as in a classroom, where the pages run on the students' and the teacher's own computers. --app-dir serves another checkout's app (`git worktree add /tmp/old
-<commit>`), to measure older code the same way. Loopback only; stops the server and browser it starts.
+as in a classroom, where the pages run on the students' and the teacher's own computers. --app-dir serves
+another checkout's app (`git worktree add /tmp/old <commit>`), to measure older code the same way.
+Loopback only; stops the server and browser it starts.
 """
 
 import argparse
@@ -27,9 +28,9 @@ from pathlib import Path
 
 from digitlab.experiments import VARIANTS
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, PROJECT_DIR, StreamlitServer, latency_stats
-from tools.browser_latency import APP_TARGET, PEN_SAMPLE, clear, open_page, timed_stroke
-from tools.classroom_load import split_cpus
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, PEN_SAMPLE, PROJECT_DIR, StreamlitServer, latency_stats
+from tools.browser_latency import APP_TARGET, clear, open_page, timed_stroke
+from tools.processes import cpu_seconds, split_cpus
 
 GOAL_RATIO = 1.5  # during-training p95 / idle p95
 # The teacher's page is in a background tab of the same browser: keep its once-a-second polling going.
@@ -71,18 +72,13 @@ def stop_training(page) -> None:
                            ".test(e.innerText); }", arg=PROGRESS, timeout=60_000)
 
 
-def server_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def wait_until_quiet(pid: int, share: float = 0.05, timeout: float = 120) -> None:
     """Until the server process has used less than `share` of a core over a whole second."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        before = server_cpu_seconds(pid)
+        before = cpu_seconds(pid, descendants=False)
         time.sleep(1)
-        if server_cpu_seconds(pid) - before < share:
+        if cpu_seconds(pid, descendants=False) - before < share:
             return
     raise RuntimeError(f"the server stayed busy for {timeout:.0f} s")
 
