@@ -15,7 +15,8 @@ def test_dense_layers_follow_the_forward_pass(dense_network, mnist_small):
     assert hidden[units[0]] == hidden.max() and list(hidden[units]) == sorted(hidden[units], reverse=True)
     weights = input_weights(dense_network, units)
     assert weights.shape == (8, 28, 28)
-    recomputed = max(0.0, float((weights[0] * x).sum()) + float(dense_network.model.layers[0].get_weights()[1][units[0]]))
+    bias = float(dense_network.model.layers[0].get_weights()[1][units[0]])
+    recomputed = max(0.0, float((weights[0] * x).sum()) + bias)
     assert abs(recomputed - hidden[units[0]]) < 1e-3  # a unit's activation is its weights times the pixels
 
 
@@ -25,4 +26,5 @@ def test_pictures_have_the_right_shapes_and_ranges():
     assert grid.shape == (4 * 15 - 1, 8 * 15 - 1) and grid.min() >= 0 and grid.max() <= 1
     assert hidden_as_image(np.arange(512, dtype=np.float32)).shape == (16, 32)
     rgb = diverging_rgb(np.array([[1.0, -1.0, 0.0]]))
-    assert rgb.shape == (1, 3, 3) and rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[0, 1, 2] > rgb[0, 1, 0] and rgb[0, 2].max() == 0
+    assert rgb.shape == (1, 3, 3)
+    assert rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[0, 1, 2] > rgb[0, 1, 0] and rgb[0, 2].max() == 0

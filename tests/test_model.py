@@ -93,7 +93,8 @@ def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_smal
 
 def test_a_saved_network_reads_drawings_without_importing_tensorflow():
     """The Draw page's path: weights straight from the .keras file into NumPy; TensorFlow takes seconds to import."""
-    script = ("import sys, numpy as np; from digitlab.config import model_path; from digitlab.inference import load_network; "
+    script = ("import sys, numpy as np; from digitlab.config import model_path; "
+              "from digitlab.inference import load_network; "
               "[load_network(model_path(n)).probabilities(np.zeros((k, 28, 28), np.float32)) for n in ('dense', 'cnn') "
               "for k in (1, 200)]; print('tensorflow' in sys.modules, 'keras' in sys.modules)")  # 200: many files
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -107,8 +108,9 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
     from keras import layers
 
     keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(),
-                              layers.Activation("relu"), layers.MaxPooling2D(), layers.Conv2D(6, 3, padding="same"),
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, use_bias=False),
+                              layers.BatchNormalization(), layers.Activation("relu"), layers.MaxPooling2D(),
+                              layers.Conv2D(6, 3, padding="same"),
                               layers.BatchNormalization(center=False), layers.Flatten(), layers.Dropout(0.5),
                               layers.Dense(10, activation="softmax", name="answer")])  # names Keras does not save by
     for layer in model.layers:  # moving statistics far from their initial 0 and 1

@@ -64,7 +64,8 @@ def main() -> None:
         "missing_keys.keras": with_config(good, without_layer_config),
         "list_config.keras": with_config(good, lambda config: [config]),
         "wrong_input_shape.keras": saved(tiny(keras, inputs=100)),
-        "lambda.keras": saved(keras.Sequential([keras.Input((784,)), code, keras.layers.Dense(10, activation="softmax")])),
+        "lambda.keras": saved(keras.Sequential([keras.Input((784,)), code,
+                                                keras.layers.Dense(10, activation="softmax")])),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)

@@ -33,7 +33,8 @@ def main() -> None:
 
     pen = load_pen_digits(shared / "pen_digits_dev.npz")
     rng = np.random.default_rng(0)
-    chosen = np.sort(np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False) for d in range(10)]))
+    chosen = np.sort(np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False)
+                                     for d in range(10)]))
     pen.subset(chosen).save(TESTS_DATA / "pen_sample.npz")
     shutil.copyfile(shared / "pen_digits_dev.npz", TESTS_DATA / "pen_dev.npz")
     print(f"Wrote {TESTS_DATA}/mnist_small.npz and pen_sample.npz ({len(chosen)} pen digits).")
