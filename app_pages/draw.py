@@ -14,6 +14,7 @@ from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NA
                              available_networks, model_path)
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError, missing_network
+from digitlab.photo import photo_to_mnist
 from digitlab.preprocess import to_mnist
 from digitlab.words import with_article
 
@@ -105,7 +106,7 @@ def uploaded_input():
         return None, None
     st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE,
              alt="The uploaded photo")
-    return to_mnist(image), image
+    return photo_to_mnist(image), image  # on paper: lighting, printed lines, the desk (digitlab.photo)
 
 
 def save_form(x: np.ndarray, predicted: int, network_name: str, picture, new_canvas: bool) -> None:

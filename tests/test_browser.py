@@ -361,6 +361,21 @@ def test_an_upload_is_read_and_its_name_is_never_rendered_as_markdown(draw_page,
         wait_until_idle(draw_page, timeout=SLOW)
 
 
+def test_a_phone_photo_of_a_digit_on_ruled_paper_is_read_right(draw_page):
+    """Issue #13: the desk, the paper's edge, uneven light and ruled lines, a ballpoint 6 (tests/data/photos)."""
+    click_and_wait(draw_page, draw_page.get_by_text("Upload a photo"))
+    try:
+        started = runs_started(draw_page)
+        draw_page.locator('input[type="file"]').set_input_files(str(DATA / "photos" / "00010_6_ruled_ballpoint.jpg"))
+        wait_for_run_after(draw_page, started)
+        expect(prediction(draw_page)).to_have_text("6", timeout=10_000)
+        no_exception(draw_page)
+    finally:  # a new session, on the canvas again, for the tests after this one
+        draw_page.goto(draw_page.url)
+        draw_page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
+        wait_until_idle(draw_page, timeout=SLOW)
+
+
 def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyboard(draw_page, pen):
     """Tab reaches the canvas's Undo and Clear, the digit choice and Save; on every page each image has alt text."""
     three = first_of_each_digit(pen, 1)[3]
@@ -393,22 +408,22 @@ def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_c
     train = app_url.rstrip("/") + "/train"
     teacher, student = (open_instrumented_page(browser, train, SLOW, wait_for="Train") for _ in range(2))
     try:
-        click_and_wait(teacher, teacher.get_by_role("button", name="Make it overfit"))
-        click_and_wait(teacher, teacher.get_by_role("button", name="Start training"))
+        click_and_wait(teacher, teacher.get_by_test_id("stMain").get_by_role("button", name="Make it overfit"))
+        click_and_wait(teacher, teacher.get_by_test_id("stMain").get_by_role("button", name="Start training"))
         for page in (teacher, student):  # the student's page notices the new training by itself
             expect(page.get_by_test_id("stProgress")).to_contain_text(re.compile(r"Epoch [2-9] of 35"),
                                                                       timeout=TRAINING)
         expect(student.get_by_text("started by someone else in the class")).to_be_visible()
-        expect(student.get_by_role("button", name="Stop")).to_be_disabled()
-        expect(student.get_by_role("button", name="Start training")).to_be_disabled()
+        expect(student.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_disabled()
+        expect(student.get_by_test_id("stMain").get_by_role("button", name="Start training")).to_be_disabled()
         student.get_by_role("heading", name="The class's training").scroll_into_view_if_needed()
         expect(student.get_by_test_id("stVegaLiteChart").first).to_be_visible()
         student.screenshot(path=str(ROOT / "docs" / "train-page-watching.png"))  # for the README
     finally:
-        teacher.get_by_role("button", name="Stop").click()
+        teacher.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     for page in (teacher, student):
         expect(page.get_by_test_id("stProgress")).to_contain_text("Stopped after", timeout=SLOW)
         no_exception(page)
-    expect(student.get_by_role("button", name="Start training")).to_be_enabled(timeout=SLOW)
+    expect(student.get_by_test_id("stMain").get_by_role("button", name="Start training")).to_be_enabled(timeout=SLOW)
     for page in (teacher, student):
         page.context.close()
