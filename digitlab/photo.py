@@ -6,12 +6,12 @@ hairline next to the digit's size. preprocess.to_mnist, made for the canvas, tak
 ink. This recipe first isolates the digit's strokes, then hands them to preprocess's own steps
 (crop_to_ink, fit_in_box, centre_by_mass), so that MNIST's recipe lives in one place:
 
-    grayscale -> working_copy -> dark_ink_on_light -> flat_ink (divide by the paper's brightness)
-    -> upright (turn the page's lines level) -> without_lines -> digit_mask (the strokes near the
-    centre, not what comes in from the border) -> mnist_strokes (MNIST's stroke width) -> MNIST recipe.
-
-Clean pictures (the canvas, a scan, an already cropped digit, light ink on dark) go through the same
-steps; none of them changes such a picture much.
+    grayscale -> working_copy -> has_even_background?
+        yes (the canvas, a scan, a cropped digit): preprocess.ink_map, as to_mnist does
+        no (a photo): dark_ink_on_light -> flat_ink (divided by the paper's brightness)
+            -> printed_lines / without_lines (ruled and squared paper) -> digit_mask (the strokes in
+            the middle, not the desk or the paper's edge, not grain) -> stretched (pencil made firm)
+    -> mnist_strokes (MNIST's stroke width) -> crop_to_ink -> fit_in_box -> centre_by_mass
 """
 
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from digitlab.preprocess import INK_THRESHOLD, centre_by_mass, crop_to_ink, fit_
 WORK_SIZE = 512  # px along the longer side: enough for a 15 %-of-the-frame digit, ~10 ms a step
 PHOTO_BACKGROUND = 0.04  # of the longer side: wider than a pen's stroke in a photo, narrower than a shadow
 EVEN_SHARE = 0.75  # of the pixels near the commonest grey, the share within 4 levels of it: an even background
+SMALL_PICTURE = 256  # px along the longer side: no phone photo is this small (a cropped digit may be)
 LINE_LENGTH = 0.25  # of the picture's side: a printed line is longer than this, a digit's stroke (mostly) not
 LINE_SEARCH = 12  # degrees: the page may be turned this much either way
 LINE_INK = 0.05  # contrast of a faint printed line in the working copy
@@ -61,7 +62,7 @@ def clean_ink(gray: np.ndarray) -> np.ndarray | None:
     """uint8 ink of a picture with an even background (the canvas, a scan, a cropped digit), or None.
 
     Such a picture has no lighting, edge or desk to undo: preprocess's own ink map reads it, so that a clean
-    picture reads exactly as well as through to_mnist.
+    picture reads as well as through to_mnist (only a hairline is thickened, by mnist_strokes).
     """
     return ink_map(np.rint(gray * 255).astype(np.uint8))
 
@@ -111,16 +112,22 @@ def working_copy(gray: np.ndarray) -> np.ndarray:
 def has_even_background(gray: np.ndarray) -> bool:
     """Whether the background is one grey all over: the canvas, a screenshot, a scan, a cropped digit.
 
-    The commonest grey (the background, or a desk) is sharp in such a picture: nearly all the pixels
-    within 30 levels of it are within 4. Under a phone's light the paper's grey drifts by tens of levels
-    from one side to the other, and the commonest grey is only a slice of it. Measured at no more than the
-    working size (a photo's noise averaged out) and never on an enlarged copy (its blends are not pixels).
+    The commonest grey is sharp in such a picture: nearly all the pixels within 30 levels of it are within
+    4. Under a phone's light the paper's grey drifts by tens of levels from one side to the other, and is
+    only a slice of it. That grey must also be the background, the middle grey, as it is where the ink is
+    the minority: in a photo a dark, plain desk can be the sharpest grey while the paper is the majority.
+    Only a small picture (no phone photo) may have more ink than background: a digit cropped to its box.
+    Measured on the picture's own pixels, sampled (not averaged, so that a photo's grain still shows)
+    down to about the working size, never on an enlarged copy (whose blended pixels are not the picture's).
     """
     levels = np.rint(gray * 255).astype(np.int64)
     histogram = np.bincount(levels.ravel(), minlength=256)
     mode = int(histogram.argmax())
     near = histogram[max(0, mode - 30):mode + 31].sum()
-    return histogram[max(0, mode - 4):mode + 5].sum() >= EVEN_SHARE * near
+    if histogram[max(0, mode - 4):mode + 5].sum() < EVEN_SHARE * near:
+        return False
+    median = int(np.searchsorted(np.cumsum(histogram), levels.size / 2))
+    return abs(median - mode) <= 30 or max(gray.shape) <= SMALL_PICTURE
 
 
 def dark_ink_on_light(gray: np.ndarray) -> np.ndarray:
@@ -226,7 +233,7 @@ def without_lines(ink: np.ndarray, lines: Lines) -> np.ndarray:
     long line (of a band LINE_BAND px across, for lines a little bent by perspective) keeps only what is at
     least that long. Where a stroke crosses a line, the opening keeps the line's level, so the stroke loses
     the line's darkness but stays; a digit's own long stroke (a 7's bar) loses no more than that either,
-    since the estimate is capped at the printed lines' typical darkness.
+    since what is taken away is capped at the printed lines' typical darkness.
     """
     height, width = ink.shape
     angle = 0.0
@@ -234,10 +241,15 @@ def without_lines(ink: np.ndarray, lines: Lines) -> np.ndarray:
                                  (lines.columns, (1, max(3, int(LINE_LENGTH * height))), (LINE_BAND, 1))):
         if tilt is not None:
             ink, angle = turned(ink, tilt - angle), tilt
-            band = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-            estimate = cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, length))
+            estimate = _long_marks(ink, length, across)
             ink = np.clip(ink - np.minimum(estimate, _typical_line_level(estimate)), 0, 1)
     return ink
+
+
+def _long_marks(ink: np.ndarray, length: tuple[int, int], across: tuple[int, int]) -> np.ndarray:
+    """What of the ink runs at least `length` (a grey opening), allowing `across` px of wobble."""
+    band = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    return cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, length))
 
 
 def _typical_line_level(lines: np.ndarray) -> float:
