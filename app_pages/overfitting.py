@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.shared import history_chart, show_error
+from app_pages.shared import scores_and_curves, show_error
 from digitlab.config import NETWORK_NAMES, OVERFIT_RUN, SEED_NETWORK, available_networks, modified_time, report_path
 from digitlab.inference import ModelError, read_report
 from digitlab.metrics import accuracy_gap_points, overfitting_turn
@@ -23,18 +23,8 @@ def run_view(report: dict, heading: str, scales: dict) -> None:
     st.subheader(heading)
     st.caption(f"{' → '.join(recipe['layers'])}, {count(recipe['epochs'], 'epoch')} on "
                f"{recipe['training_images']:,} MNIST images, tested on {recipe['test_images']:,} it never saw.")
-    train_column, test_column, gap_column = st.columns(3)
-    train_column.metric("Training", f"{report['train_accuracy']:.1%}",
-                        help=f"Accuracy on the {recipe['training_images']:,} images it learnt from.")
-    test_column.metric("Test", f"{report['test_accuracy']:.1%}",
-                       help=f"Accuracy on {recipe['test_images']:,} new images.")
-    gap_column.metric("Gap", f"{accuracy_gap_points(report):.1f}",
-                      help="Training minus test accuracy, in percentage points.")
-    accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
-    accuracy_tab.vega_lite_chart(history_chart(report["history"], "accuracy", "Accuracy after each epoch",
-                                               recipe["epochs"], scales["accuracy"]), width="stretch")
-    loss_tab.vega_lite_chart(history_chart(report["history"], "loss", "Loss after each epoch (lower is better)",
-                                           recipe["epochs"], scales["loss"]), width="stretch")
+    scores_and_curves(report["train_accuracy"], report["test_accuracy"], report["history"], recipe["epochs"],
+                      (recipe["training_images"], recipe["test_images"]), scales)
 
 
 def shared_scales(*reports: dict) -> dict:

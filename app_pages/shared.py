@@ -213,3 +213,23 @@ def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> 
                         {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"}],
         },
     }
+
+
+def scores_and_curves(train_accuracy: float, test_accuracy: float, history: list[dict], epochs: int,
+                      images: tuple[int, int], scales: dict | None = None) -> None:
+    """A training's scores (training, test, the gap) and its curves of accuracy and loss, in tabs.
+
+    `images`: how many it learns from and is tested on; `scales`: the charts' value ranges per measure, so
+    that runs side by side share them."""
+    train_column, test_column, gap_column = st.columns(3)
+    train_column.metric("Training", f"{train_accuracy:.1%}",
+                        help=f"Accuracy on the {images[0]:,} images it learns from.")
+    test_column.metric("Test", f"{test_accuracy:.1%}", help=f"Accuracy on {images[1]:,} images it never learns from.")
+    gap_column.metric("Gap", f"{100 * (train_accuracy - test_accuracy):.1f}",
+                      help="Training minus test accuracy, in percentage points: what it learnt that does not carry "
+                           "over to new images.")
+    accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
+    for tab, measure, title in ((accuracy_tab, "accuracy", "Accuracy after each epoch"),
+                                (loss_tab, "loss", "Loss after each epoch (lower is better)")):
+        tab.vega_lite_chart(history_chart(history, measure, title, epochs, (scales or {}).get(measure)),
+                            width="stretch")

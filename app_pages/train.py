@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages.shared import (SESSION_NETWORK, full_mnist, history_chart, is_teacher, runs_chart, show_error,
+from app_pages.shared import (SESSION_NETWORK, full_mnist, is_teacher, runs_chart, scores_and_curves, show_error,
                               teacher_key_set)
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, VARIANTS, experiment_data, sizes_for
@@ -110,19 +110,8 @@ def show(runner: LiveTraining) -> None:
         st.caption("The first point appears at the end of the first epoch.")
         return
     last = progress.history[-1]
-    train_column, test_column, gap_column = st.columns(3)
-    train_column.metric("Training accuracy", f"{last['train_accuracy']:.1%}",
-                        help=f"On the {len(runner.data[0]):,} images it learns from.")
-    test_column.metric("Test accuracy", f"{last['test_accuracy']:.1%}",
-                       help=f"On {len(runner.data[2]):,} images it never sees while learning.")
-    gap_column.metric("Gap", f"{100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points",
-                      help="Training minus test accuracy: how much of what it learnt does not carry over.")
-    history = list(progress.history)
-    accuracy_tab, loss_tab = st.tabs(["Accuracy", "Loss"])
-    accuracy_tab.vega_lite_chart(history_chart(history, "accuracy", "Accuracy after each epoch", runner.epochs),
-                                 width="stretch")
-    loss_tab.vega_lite_chart(history_chart(history, "loss", "Loss after each epoch (lower is better)", runner.epochs),
-                             width="stretch")
+    scores_and_curves(last["train_accuracy"], last["test_accuracy"], list(progress.history), runner.epochs,
+                      (len(runner.data[0]), len(runner.data[2])))
     st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test "
                "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
                "grows ever more sure of its answers, including its wrong ones.")
