@@ -1,0 +1,125 @@
+"""Is the drawing a digit at all? "digit", "not a digit" or "blank", and a short reason for the page.
+
+Issue #13: the networks name a digit for whatever is drawn (an X was read as 8 with 91 %, a dot as 0
+with 99 %). Their own confidence cannot tell: they only ever saw digits, so the biggest of ten
+probabilities is high for many things that are not digits. A separate detector decides instead,
+model/digit_or_not.keras: the convnet's layers (started from model/cnn.keras's weights, then trained
+on; the file stands on its own, whatever happens to the convnet later) with a softmax that tells
+digits from each kind of non-digit made up in digitlab.non_digits (dots, lines, crosses, faces,
+numbers, scribbles, shapes, letters). It was trained by tools/train_refusal.py; its report,
+model/digit_or_not.json, holds the classes, the refusal threshold (chosen on held-out MNIST digits,
+redrawn like the canvas) and the figures measured on held-out inputs.
+
+It runs in NumPy like the networks (digitlab.keras_file + digitlab.numpy_forward): no TensorFlow,
+about as long as the convnet itself for one drawing.
+
+    judge = load_judge()                       # once (reads the two files)
+    v = judge.verdict(x, probabilities)        # x = to_mnist(canvas) or None, probabilities of any network
+    v.kind, v.digit, v.reason                  # "not a digit", None, "it looks like two or more digits"
+"""
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.config import IMAGE_SIZE, MODEL_DIR
+from digitlab.keras_file import read_keras_file
+from digitlab.numpy_forward import numpy_layers, run
+
+DIGIT, NOT_A_DIGIT, BLANK = "digit", "not a digit", "blank"
+DETECTOR_NAME = "digit_or_not"
+BATCH = 64  # images through the detector at once (its convolutions' window copies grow with the batch)
+
+# Why a drawing is refused, by the detector's most likely non-digit class (the classes are in its report).
+REASONS = {
+    "dot": "it looks like a dot",
+    "line": "it looks like a line lying down",
+    "x": "it looks like a cross",
+    "smiley": "it looks like a face",
+    "number": "it looks like two or more digits: draw one at a time",
+    "scribble": "it looks like a scribble",
+    "shape": "it looks like a shape",
+    "letter": "it looks like a letter",
+    "font_letter": "it looks like a letter",
+}
+OTHER_REASON = "it does not look like any digit"
+BLANK_REASON = "nothing is drawn"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the page says about one drawing.
+
+    kind: DIGIT, NOT_A_DIGIT or BLANK; digit: the network's reading when kind is DIGIT, else None;
+    reason: a short plain sentence for a refusal ("" for a digit); digit_score: the detector's
+    probability that the drawing is a digit (None when blank).
+    """
+    kind: str
+    digit: int | None
+    reason: str
+    digit_score: float | None = None
+
+
+class DigitJudge:
+    """The detector's layers in NumPy, its classes and its refusal threshold."""
+
+    def __init__(self, layers, classes: list[str], threshold: float):
+        if not classes or classes[0] != DIGIT:
+            raise ValueError(f"the detector's first class must be {DIGIT!r}, got {classes[:1]}")
+        self._layers, self.classes, self.threshold = layers, list(classes), float(threshold)
+
+    def class_probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(N, classes) for (N, 28, 28) inputs in [0, 1] (as to_mnist gives them)."""
+        x = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        return np.concatenate([run(self._layers, x[i:i + BATCH]) for i in range(0, len(x), BATCH)]) if len(x) \
+            else np.zeros((0, len(self.classes)), np.float32)
+
+    def digit_scores(self, images: np.ndarray) -> np.ndarray:
+        """(N,) the detector's probability that each input is a (single) digit."""
+        return self.class_probabilities(images)[:, 0]
+
+    def verdict(self, x: np.ndarray | None, probabilities: np.ndarray) -> Verdict:
+        """The verdict on one drawing: x is to_mnist's (28, 28) input or None (blank); probabilities are
+        the reading network's ten (any network: they only give the digit once the detector accepts)."""
+        if x is None:
+            return Verdict(BLANK, None, BLANK_REASON)
+        return self.decide(self.class_probabilities(x[None])[0], np.asarray(probabilities).reshape(-1))
+
+    def decide(self, class_probabilities: np.ndarray, probabilities: np.ndarray) -> Verdict:
+        """The verdict from the detector's class probabilities for one drawing and the network's ten."""
+        score = float(class_probabilities[0])
+        if score >= self.threshold:
+            return Verdict(DIGIT, int(np.argmax(probabilities)), "", score)
+        likeliest = self.classes[1 + int(np.argmax(class_probabilities[1:]))]
+        return Verdict(NOT_A_DIGIT, None, REASONS.get(likeliest, OTHER_REASON), score)
+
+    def refused(self, images: np.ndarray) -> np.ndarray:
+        """(N,) True where a drawing would be called "not a digit" (for measuring many at once)."""
+        return self.digit_scores(images) < self.threshold
+
+
+def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> DigitJudge:
+    """The detector saved as <folder>/<name>.keras with its report <name>.json (classes, threshold).
+
+    Raises FileNotFoundError when it was never trained and ValueError when the files do not fit together.
+    """
+    folder = Path(folder)
+    report = json.loads((folder / f"{name}.json").read_text())
+    layers = numpy_layers(read_keras_file(folder / f"{name}.keras").layers)
+    if layers is None:
+        raise ValueError(f"{folder / name}.keras has layers that do not run in NumPy")
+    return DigitJudge(layers, report["classes"], report["threshold"])
+
+
+@lru_cache(maxsize=1)
+def default_judge() -> DigitJudge:
+    """The committed detector, read once per process."""
+    return load_judge()
+
+
+def verdict(x: np.ndarray | None, probabilities: np.ndarray, judge: DigitJudge | None = None) -> Verdict:
+    """The verdict on one drawing with the committed detector (or `judge`); see DigitJudge.verdict."""
+    return (judge or default_judge()).verdict(x, probabilities)

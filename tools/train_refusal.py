@@ -1,0 +1,186 @@
+"""Train the "digit or not" detector of digitlab.verdict and save it as model/digit_or_not.keras + .json.
+
+    nice -n 10 python -m tools.train_refusal [--data ../shared/data/mnist.npz] [--out model] [--seed 0]
+
+Digits: MNIST training images 0-49 999, half as MNIST has them and half redrawn by digitlab.augment
+(slant, rotation, thickness, the styles MNIST lacks), since drawings on the canvas vary like that.
+Not digits: digitlab.non_digits' kinds, made up with seed `seed` (the numbers from the same MNIST
+digits). Nothing from the pen sets: they are for measuring only.
+
+Digits also come written in strokes from templates (digitlab.non_digits.HAND_DIGITS), like the letters
+and shapes: the pen's look alone must not say "not a digit".
+
+The detector starts from the convnet (model/cnn.keras) up to its 512 features, with a new softmax on
+top, and all of it is trained a few epochs with a small learning rate. Its classes are "digit" and
+each non-digit kind, so that a refusal can say what it saw.
+
+The threshold on P(digit) is chosen on held-out digits (MNIST training images 50 000-59 999, redrawn
+by digitlab.augment like the training digits): the value that refuses REFUSED_DIGITS of them. About
+5 minutes on 2 shared cores, most of it drawing the non-digits and computing features.
+"""
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.config import MODEL_DIR, model_path
+from digitlab.data import load_mnist
+from digitlab.non_digits import NON_DIGIT_KINDS, hand_digit_inputs, non_digit_inputs
+from digitlab.verdict import DETECTOR_NAME, DIGIT, DigitJudge, load_judge
+
+TRAIN_DIGITS = 50_000  # MNIST training images used as digits; the rest choose the threshold
+PLAIN_DIGITS, AUGMENTED_DIGITS, STROKE_DIGITS = 15_000, 15_000, 6_000
+NON_DIGITS_PER_KIND = 3_000
+MORE_OF = {"letter": 2}  # letters come in many more shapes than dots or crosses
+CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed, to report the refusal on unseen ones
+REFUSED_DIGITS = 0.003  # share of held-out (redrawn) MNIST digits the threshold refuses
+EPOCHS, BATCH, LEARNING_RATE = 3, 128, 3e-4
+CLASSES = (DIGIT, *NON_DIGIT_KINDS)
+CHECK_SEED_OFFSET = 1000
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/mnist.npz", help="MNIST .npz (Keras keys)")
+    parser.add_argument("--out", default=str(MODEL_DIR), help="folder for digit_or_not.keras and .json")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the images (to try the script)")
+    return parser.parse_args(argv)
+
+
+def redrawn_digits(images: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST digits redrawn by digitlab.augment, float32 (N, 28, 28) in [0, 1]."""
+    import tensorflow as tf
+
+    from digitlab.augment import augment
+
+    tf.random.set_seed(seed)
+    out = []
+    for start in range(0, len(images), 1024):
+        batch = tf.constant(images[start:start + 1024, ..., None].astype(np.float32) / 255)
+        out.append(augment(batch, tf.constant(labels[start:start + 1024])).numpy()[..., 0])
+    return np.concatenate(out)
+
+
+def training_set(mnist, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(inputs, class indices, counts): digits (MNIST plain and redrawn, and written in strokes), then each
+    non-digit kind."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(TRAIN_DIGITS)
+    plain_n, bent_n = int(PLAIN_DIGITS * scale), int(AUGMENTED_DIGITS * scale)
+    plain = mnist.x_train[order[:plain_n]].astype(np.float32) / 255
+    bent_index = order[plain_n:plain_n + bent_n]
+    bent = redrawn_digits(mnist.x_train[bent_index], mnist.y_train[bent_index], seed)
+    stroked, _ = hand_digit_inputs(int(STROKE_DIGITS * scale), seed)
+    digits = np.concatenate([plain, bent, stroked])
+    parts, labels, counts = [digits], [np.zeros(len(digits), np.int64)], {DIGIT: len(digits)}
+    for k, kind in enumerate(NON_DIGIT_KINDS, start=1):
+        count = int(NON_DIGITS_PER_KIND * MORE_OF.get(kind, 1) * scale)
+        made = non_digit_inputs(kind, count, seed, mnist.x_train[:TRAIN_DIGITS])
+        parts.append(made)
+        labels.append(np.full(len(made), k))
+        counts[kind] = len(made)
+        print(f"  {kind}: {len(made)}", flush=True)
+    return np.concatenate(parts), np.concatenate(labels), counts
+
+
+def build_detector(cnn_path: Path, steps: int):
+    """The convnet's layers up to its 512 features (its trained weights as the start), then a softmax over
+    CLASSES; all of it is trained on, with a small learning rate falling along a cosine."""
+    import keras
+
+    cnn = keras.saving.load_model(cnn_path, compile=False)
+    model = keras.Sequential([keras.Input((28, 28, 1)), *cnn.layers[:-1],
+                              keras.layers.Dense(len(CLASSES), activation="softmax", name="verdict")],
+                             name=DETECTOR_NAME)
+    rate = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def fit_detector(inputs: np.ndarray, classes: np.ndarray, cnn_path: Path, seed: int):
+    """The detector fitted on the inputs; classes weighted so that digits and non-digits weigh the same."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_detector(cnn_path, EPOCHS * -(-len(inputs) // BATCH))
+    counts = np.bincount(classes, minlength=len(CLASSES))
+    weights = {0: 0.5 * len(classes) / counts[0]}
+    weights.update({k: 0.5 * len(classes) / counts[1:].sum() for k in range(1, len(CLASSES))})
+    model.fit(inputs[..., None], classes, epochs=EPOCHS, batch_size=BATCH, class_weight=weights, verbose=2,
+              shuffle=True)
+    return model
+
+
+def without_optimizer(model):
+    """The same layers in an uncompiled network: saved without Adam's two moments per weight (a third of the size)."""
+    import keras
+
+    return keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers], name=model.name)
+
+
+def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple[float, dict]:
+    """The threshold (from held-out redrawn digits) and the refusal rates it gives on held-out inputs."""
+    held = slice(TRAIN_DIGITS, None)
+    redrawn = redrawn_digits(mnist.x_train[held], mnist.y_train[held], seed + CHECK_SEED_OFFSET)
+    threshold = float(np.quantile(judge.digit_scores(redrawn), REFUSED_DIGITS))
+    judge.threshold = threshold
+    stroked, _ = hand_digit_inputs(int(CHECK_STROKE_DIGITS * scale), seed + CHECK_SEED_OFFSET)
+    figures = {"held_out_redrawn_digits_refused": float(judge.refused(redrawn).mean()),
+               "unseen_stroke_digits_refused": float(judge.refused(stroked).mean()),
+               "held_out_mnist_digits_refused": float(judge.refused(mnist.x_train[held] / 255.0).mean()),
+               "mnist_test_refused": float(judge.refused(mnist.x_test / 255.0).mean())}
+    for kind in NON_DIGIT_KINDS:
+        check = non_digit_inputs(kind, int(CHECK_NON_DIGITS_PER_KIND * scale), seed + CHECK_SEED_OFFSET,
+                                 mnist.x_test)
+        figures[f"unseen_{kind}_refused"] = float(judge.refused(check).mean())
+    return threshold, figures
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    scale = 0.1 if args.quick else 1.0
+    mnist = load_mnist(args.data)
+    cnn_path = model_path("cnn", MODEL_DIR)
+    print("drawing the training set", flush=True)
+    inputs, classes, counts = training_set(mnist, args.seed, scale)
+    print(f"training on {len(inputs)} inputs ({time.perf_counter() - started:.0f} s)", flush=True)
+    detector = fit_detector(inputs, classes, cnn_path, args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    detector_path = out / f"{DETECTOR_NAME}.keras"
+    without_optimizer(detector).save(detector_path)
+    report_path = out / f"{DETECTOR_NAME}.json"
+    report = {"classes": list(CLASSES), "threshold": 0.5}
+    report_path.write_text(json.dumps(report))
+    judge = load_judge(out)
+    threshold, figures = held_out_figures(judge, mnist, args.seed, scale)
+    report.update({
+        "threshold": threshold,
+        "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999 redrawn "
+                          "by digitlab.augment",
+        "network": "model/cnn.keras's layers up to its Dense(512) (its weights as the start, sha256 "
+                   f"{_sha256(cnn_path)[:12]}...), then Dense({len(CLASSES)}, softmax); all layers trained",
+        "training": f"Adam {LEARNING_RATE:g} with cosine decay, {EPOCHS} epochs, batch {BATCH}, classes weighted: "
+                    "digits half, non-digits half",
+        "training_inputs": counts, "seed": args.seed, "quick": args.quick,
+        "held_out": figures,
+        "seconds": round(time.perf_counter() - started, 1),
+        "weights_sha256": _sha256(detector_path),
+    })
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+if __name__ == "__main__":
+    main()
