@@ -33,9 +33,10 @@ LINE_COVER = 0.35  # a printed line is marked along this much more of the pictur
 STROKE_RATIO = 0.1  # MNIST's strokes are ~2 px of its 20 px box; the app's canvas brush is 18 px of ~170
 DARK_SCENE = 0.25  # a photo whose median grey is below this is of light ink on a dark ground
 FAINTEST_DIGIT = 0.12  # a digit's strokes have at least this contrast (a pencil's: ~0.3 in the working copy)
-STAND_OUT = 2.0  # a digit's strokes are this many times darker than the paper's darkest grain (pencil: 2-6)
+STAND_OUT = 2.5  # a digit's strokes are this many times darker than the paper's darkest blot (pencil: 3-15)
 MIN_STROKE = 0.08  # contrast below which a pixel is paper grain, not part of a stroke
 BORDER_BAND = 0.2  # a shape centred in this outer band of a photo is the desk or the paper's edge
+MIN_DIGIT = 0.08  # of the photo's longer side: a digit someone photographs is at least this big
 MIN_SHAPE = 3e-4  # of the picture: a smaller shape is a speck of grain
 BRIDGE = 5  # px: marks this close belong to one shape
 SPECK = 6  # px: a mark this small is grain, not a stroke (a stroke 20 % of the picture high has ~100 px)
@@ -277,18 +278,31 @@ def digit_mask(ink: np.ndarray) -> np.ndarray | None:
         return None
     seed = max(candidates, key=lambda k: stats[k, cv2.CC_STAT_AREA] * _centrality(centroids[k], ink.shape))
     mask = np.isin(labels, _grown_group(seed, candidates, stats)) & (binary > 0)
-    if mask.sum() < max(4, 2e-4 * mask.size) or not _stands_out(ink, mask):
+    if not _big_enough(mask) or not _stands_out(ink, mask):
         return None
     return mask
 
 
+def _big_enough(mask: np.ndarray) -> bool:
+    """Whether the strokes span MIN_DIGIT of the picture: a photographed digit does; a blot of grain does not."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return False
+    return max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= MIN_DIGIT * max(mask.shape)
+
+
 def _stands_out(ink: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the strokes are darker than anything else in the middle of the picture, by STAND_OUT times:
-    on paper they are, even in pencil; on a desk with no paper, the darkest grain is no darker than the rest."""
+    """Whether the strokes are STAND_OUT times darker than any blot in the middle of the picture besides them.
+
+    On paper they are, even in pencil; on a desk with no paper, the darkest grain is no darker than the
+    rest of it. Blots are what a small opening keeps: a desk's or the paper's mottling, but not the thin
+    traces that printed lines leave behind, which on squared paper are nearly as dark as a pencil.
+    """
     middle = np.zeros_like(mask)
     middle[_middle(ink.shape)] = True
     strokes = float(np.percentile(ink[mask], 90))
-    rest = ink[middle & ~mask]
+    blots = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    rest = blots[middle & ~mask]
     return strokes >= FAINTEST_DIGIT and (not rest.size or strokes >= STAND_OUT * float(np.percentile(rest, 99)))
 
 

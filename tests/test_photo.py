@@ -72,9 +72,9 @@ def test_output_is_mnist_shaped_float_in_unit_range():
     assert x.min() >= 0 and x.max() == pytest.approx(1.0)
 
 
-def blank_photo(index: int) -> np.ndarray:
+def blank_photo(index: int, seed: int = 11) -> np.ndarray:
     """A generated photo of paper with nothing written on it; index 0, 1, 2: blank, ruled, squared paper."""
-    return np.asarray(photo_of([], label=0, index=index, seed=11).image)
+    return np.asarray(photo_of([], label=0, index=index, seed=seed).image)
 
 
 def desk_photo() -> np.ndarray:
@@ -87,6 +87,7 @@ def desk_photo() -> np.ndarray:
     pytest.param(blank_photo(0), id="blank paper photo"),
     pytest.param(blank_photo(1), id="only ruled lines"),
     pytest.param(blank_photo(2), id="only squared lines"),
+    pytest.param(blank_photo(1, seed=13), id="only ruled lines, a blot on the desk near the paper's edge"),
     pytest.param(desk_photo(), id="a photo of the desk with no paper"),
     pytest.param(np.full((3, 3), 200, np.uint8), id="tiny image"),
     pytest.param(np.zeros((1, 1), np.uint8), id="one pixel"),
