@@ -7,8 +7,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages.shared import (CANVAS_GENERATION, CLEAR, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE,
-                              SESSION_NETWORK, announce, canvas_key, class_collection, network, probability_chart,
-                              session_limit, show_error)
+                              SESSION_NETWORK, announce, canvas_key, class_collection, digit_judge, network,
+                              probability_chart, session_limit, show_error)
 from digitlab.collection import StoreError
 from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK,
                              available_networks, model_path)
@@ -16,6 +16,7 @@ from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError, missing_network
 from digitlab.photo import photo_to_mnist
 from digitlab.preprocess import to_mnist
+from digitlab.verdict import NOT_A_DIGIT, Verdict
 from digitlab.words import with_article
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
@@ -54,6 +55,9 @@ CANVAS_TOOLBAR = """<script>
   setInterval(restyle, 200);
 })();
 </script>"""
+SOFTMAX_MUST_CHOOSE = ("The ten bars always add up to 100 %: the network ends in a softmax, which shares all of its "
+                       "certainty out among the ten digits, so it must choose one even for a drawing that is none of "
+                       "them. That is why a second network decides first whether there is a digit at all.")
 LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
 KEPT = "kept_drawing"  # session state: the canvas's (fabric.js objects, input, pixels), to draw it again on return
 SHOWN_AGAIN = "drawing_shown_again"  # session state: what the canvas now on the page was made with
@@ -149,6 +153,13 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, 
     st.rerun()  # the whole page: a save can come from a run of the whole page as well as of the fragment
 
 
+def refusal(verdict: Verdict) -> None:
+    """Not a digit: said plainly, in the Prediction's place, with why."""
+    st.metric("Prediction", "Not a digit", delta=verdict.reason[:1].upper() + verdict.reason[1:], delta_color="off",
+              delta_arrow="off", help="A second network, trained on digits and on things that are not digits, "
+                                      "decides first whether there is a digit to read.")
+
+
 def answer(probabilities: np.ndarray, subject: str) -> None:
     """The Prediction: the digit, large enough to read from the back of a classroom, and how sure."""
     digit = int(probabilities.argmax())
@@ -194,14 +205,22 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
         show_error(error)
         return
 
+    judge = None if x is None else digit_judge()
+    refused = judge is not None and (verdict := judge.verdict(x, probabilities)).kind == NOT_A_DIGIT
     with answer_column:
         digit = int(probabilities.argmax())
-        announce("" if x is None else f"Prediction: {digit}, {probabilities[digit]:.0%} sure")
+        announce("" if x is None else f"Not a digit: {verdict.reason}" if refused
+                 else f"Prediction: {digit}, {probabilities[digit]:.0%} sure")
         if x is None:
             st.metric("Prediction", "—", help="Nothing to read yet.")
+        elif refused:
+            refusal(verdict)
         else:
             answer(probabilities, subject)
-        st.vega_lite_chart(probability_chart(probabilities, "How sure it is of each digit"), width="stretch")
+        st.vega_lite_chart(probability_chart(probabilities, "If it had to choose a digit" if refused
+                                             else "How sure it is of each digit"), width="stretch")
+        if refused:
+            st.caption(SOFTMAX_MUST_CHOOSE)
         if x is None:
             st.info("Draw a digit on the black square." if source != UPLOAD else "Upload a picture of one digit.")
         else:

@@ -21,6 +21,7 @@ from digitlab.inference import Network, load_network
 from digitlab.limits import RateLimit
 from digitlab.metrics import history_points
 from digitlab.teacher import configured_key, key_matches
+from digitlab.verdict import DigitJudge, load_judge
 
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget (a save gives the next canvas a key of its own: canvas_key)
 CANVAS_GENERATION = "canvas_generation"  # session state: how many times the canvas was cleared (a save clears it)
@@ -121,6 +122,17 @@ def full_mnist() -> Mnist | None:
     """Loaded once per server, for the Data and Train pages alike: the Keras way (one 11 MB download, then
     ~/.keras/datasets), or None offline."""
     return download_or_none()
+
+
+@st.cache_resource(show_spinner=False)
+def digit_judge() -> DigitJudge | None:
+    """The detector that tells a digit from anything else (digitlab.verdict), read once per server. None, and a
+    line in the log, if it cannot be read: the Draw page then reads every drawing as a digit, as it used to."""
+    try:
+        return load_judge()
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("No digit-or-not detector: %s: %s", type(error).__name__, error)
+        return None
 
 
 @st.cache_resource

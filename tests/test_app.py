@@ -71,6 +71,17 @@ def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed
     assert any("stopped rising" in markdown.value for markdown in at.markdown)
 
 
+@pytest.mark.parametrize("drawing", [
+    pytest.param(solid((130, 40, 148, 240)), id="a line lying down"),
+    pytest.param(solid((40, 40, 240, 58), (40, 222, 240, 240), (40, 40, 58, 240), (222, 40, 240, 240)), id="a square"),
+])
+def test_a_drawing_that_is_no_digit_is_said_to_be_none_and_the_ten_bars_are_explained(drawing):
+    at = draw_page_with(drawing)
+    assert prediction(at) == "Not a digit" and not at.error
+    assert any("softmax" in caption.value for caption in at.caption)
+    assert len(at.get("vega_lite_chart")) == 1  # the ten probabilities are still shown
+
+
 def test_empty_canvas_reads_dash():
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert prediction(at) == "—"
@@ -94,16 +105,17 @@ def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_ne
     assert sum(s == str(pen_sample.labels[i]) for s, i in zip(shown, firsts)) >= 9
 
 
-@pytest.mark.parametrize("rgba", [
-    solid((130, 130, 148, 148)),  # a dot
-    solid((0, 0, 280, 280)),  # ink over the whole canvas
-    solid((0, 0, 280, 8)),  # a stroke at the very edge
-    np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),  # a scribble everywhere
-    np.zeros((560, 560, 4), np.uint8),  # a high-DPI screen's twice-as-large, still transparent canvas
+@pytest.mark.parametrize("rgba, shown", [
+    pytest.param(solid((130, 130, 148, 148)), {"Not a digit"}, id="a dot"),
+    pytest.param(solid((0, 0, 280, 280)), {"—"}, id="ink over the whole canvas"),
+    pytest.param(solid((0, 0, 280, 8)), {"1"}, id="an upright stroke at the very edge, a 1"),
+    pytest.param(np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8), {"Not a digit"},
+                 id="a scribble everywhere"),
+    pytest.param(np.zeros((560, 560, 4), np.uint8), {"—"}, id="a high-DPI screen's still transparent canvas"),
 ])
-def test_odd_drawings_give_an_answer_or_a_dash(rgba):
+def test_odd_drawings_are_said_to_be_no_digit_or_nothing(rgba, shown):
     at = draw_page_with(rgba)
-    assert prediction(at) in {"—", *map(str, range(10))}
+    assert prediction(at) in shown and not at.error
 
 
 def test_missing_model_gives_a_clear_message_not_a_traceback(tmp_path, monkeypatch):
