@@ -13,7 +13,7 @@ from digitlab.backend import import_keras
 from digitlab.config import NETWORKS, SEED_NETWORK, model_dir, model_path
 from digitlab.data import DataError, load_mnist
 from digitlab.inference import ModelError
-from digitlab.mistakes import keep_test_set_predictions
+from digitlab.mistakes import keep_answers_on_test_set
 from digitlab.model_files import OutputError, check_writable
 
 
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
 def keep_test_answers(model_file) -> int:
     """The network's answers on the test set, kept beside it: the Mistakes page then opens at once."""
     try:
-        kept = keep_test_set_predictions(model_file)
+        kept = keep_answers_on_test_set(model_file)
     except (ModelError, DataError, OSError) as error:
         print(f"error: the test-set answers were not kept ({error}); the Mistakes page will compute them.",
               file=sys.stderr)

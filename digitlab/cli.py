@@ -12,6 +12,7 @@ from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
 from digitlab.inference import ModelError, load_network
 from digitlab.photo import photo_to_mnist
+from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, DigitJudge, Verdict, load_judge
 
 
 def predict(args) -> int:
@@ -31,11 +32,25 @@ def predict(args) -> int:
         readable.append((name, x))
         inputs.append(x if x is not None else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32))
     probabilities = network.probabilities(np.stack(inputs)) if inputs else []
+    judge = digit_judge()
     for (name, x), p in zip(readable, probabilities):
-        blank = x is None
-        print(json.dumps({"file": name, "digit": None if blank else int(p.argmax()),
-                          "probabilities": [0.0] * len(p) if blank else [round(float(v), 6) for v in p]}))
+        if judge is not None:
+            verdict = judge.verdict(x, p)
+        else:
+            verdict = Verdict(BLANK, None, "") if x is None else Verdict(DIGIT, int(p.argmax()), "")
+        print(json.dumps({"file": name, "verdict": verdict.kind, "digit": verdict.digit,
+                          **({"reason": verdict.reason} if verdict.kind == NOT_A_DIGIT else {}),
+                          "probabilities": [0.0] * len(p) if x is None else [round(float(v), 6) for v in p]}))
     return 1 if failed else 0
+
+
+def digit_judge() -> DigitJudge | None:
+    """The digit-or-not detector (digitlab.verdict); None, said on stderr, if it cannot be read."""
+    try:
+        return load_judge()
+    except (OSError, ValueError, KeyError) as error:
+        print(f"warning: no digit-or-not detector ({error}); every drawing is taken for a digit", file=sys.stderr)
+        return None
 
 
 def evaluate_pen(args) -> int:
@@ -47,14 +62,17 @@ def evaluate_pen(args) -> int:
         pen = pen.subset(np.arange(min(args.limit, len(pen))))
     rendering = Rendering(brush=args.brush, height=args.height, spread=args.spread,
                           black_on_white=args.black_on_white, seed=args.seed)
-    result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors))
+    result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors), judge=digit_judge())
     if args.errors:
         error_gallery(result.pop("inputs"), pen.labels, np.asarray(result["predicted"])).save(args.errors)
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "predicted"}))
         return 0
     print(f"{result['network']} on {result['samples']} pen-drawn digits ({rendering}):")
-    print(f"  overall      {result['accuracy']:.2%}" + (f"   ({result['unread']} read as empty)" if result["unread"] else ""))
+    unread = f"   ({result['unread']} read as empty)" if result["unread"] else ""
+    print(f"  overall      {result['accuracy']:.2%}{unread}")
+    if "refused" in result:
+        print(f"  refused      {result['refused_share']:.2%}   ({result['refused']} called \"not a digit\")")
     for title, key in (("digit", "per_digit"), ("source", "per_source")):
         for group, share in result[key].items():
             print(f"  {title} {group:<6} {share['accuracy']:.2%}  of {share['samples']}")

@@ -36,10 +36,13 @@ def canvas_inputs(pen: PenDigits, rendering: Rendering = Rendering()) -> tuple[n
     return inputs, has_ink
 
 
-def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False) -> dict:
+def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False,
+             judge=None) -> dict:
     """Accuracy overall, per digit and per source, and the predictions (-1 where nothing was read);
-    with keep_inputs, also the (N, 28, 28) network inputs under "inputs"."""
+    with keep_inputs, also the (N, 28, 28) network inputs under "inputs"; with a digitlab.verdict.DigitJudge,
+    how many of these digits it would call "not a digit" (a digit refused is a digit the page does not read)."""
     inputs, has_ink = canvas_inputs(pen, rendering)
+    refused = judge.refused(inputs[has_ink]) if judge is not None else None
     predicted = np.where(has_ink, network.probabilities(inputs).argmax(axis=1), -1)
     correct = predicted == pen.labels
     per_source = {str(s): _share(correct[pen.sources == s]) for s in np.unique(pen.sources)}
@@ -50,6 +53,8 @@ def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(
         "per_digit": {str(d): _share(correct[pen.labels == d]) for d in range(NUM_CLASSES)},
         "per_source": per_source,
         "unread": int((~has_ink).sum()),
+        **({"refused": int(refused.sum()), "refused_share": float(refused.mean()) if len(refused) else 0.0}
+           if refused is not None else {}),
         "predicted": predicted.tolist(),
         **({"inputs": inputs} if keep_inputs else {}),
     }

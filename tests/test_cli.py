@@ -40,13 +40,34 @@ def test_predict_reads_good_files_and_reports_each_bad_one(tmp_path, mnist_small
     assert [line["file"] for line in lines] == [str(p) for p in [*good, blank]]
     for line in lines[:-1]:
         assert len(line["probabilities"]) == 10 and abs(sum(line["probabilities"]) - 1) < 1e-4
-        assert line["digit"] == int(np.argmax(line["probabilities"]))
+        digit = line["verdict"] == "digit"
+        assert line["digit"] == (int(np.argmax(line["probabilities"])) if digit else None)
     correct = sum(line["digit"] == label for line, label in zip(lines, mnist_small.y_test[:20]))
     assert correct >= 18
-    assert lines[-1]["digit"] is None
+    assert lines[-1]["verdict"] == "blank" and lines[-1]["digit"] is None
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
     assert "Traceback" not in result.stderr
+
+
+def test_predict_says_what_is_not_a_digit_and_still_gives_the_probabilities(tmp_path):
+    """Issue #13: "digit" is an integer only when the verdict is "digit"; the probabilities are always there."""
+    paper = np.full((280, 280), 255, np.uint8)
+    line, cross = paper.copy(), paper.copy()
+    line[130:146, 40:240] = 0  # a line lying down
+    for k in range(-8, 9):  # an X
+        idx = np.arange(40, 240)
+        cross[idx, np.clip(idx + k, 0, 279)] = 0
+        cross[idx, np.clip(279 - idx + k, 0, 279)] = 0
+    files = []
+    for name, picture in (("line", line), ("cross", cross)):
+        Image.fromarray(picture).save(path := tmp_path / f"{name}.png")
+        files.append(str(path))
+    result = run_cli("predict", *files)
+    assert result.returncode == 0, result.stderr
+    for line in map(json.loads, result.stdout.splitlines()):
+        assert line["verdict"] == "not a digit" and line["digit"] is None and line["reason"]
+        assert len(line["probabilities"]) == 10 and abs(sum(line["probabilities"]) - 1) < 1e-4
 
 
 def test_predict_with_a_missing_model_says_how_to_fix_it(tmp_path):
