@@ -226,21 +226,26 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
     "Y": lambda: [line([0, 0], [0.5, 0.5], [1, 0]), line([0.5, 0.5], [0.5, 1])],
     "a": lambda: [arc(0.45, 0.5, 0.45, 0.5, 330, -10), line([0.9, 0], [0.9, 1])],
     "a2": lambda: [_bowl(0.45, 0.5, 0.45, 0.5, 330, -30, [], [[0.9, 0], [0.9, 0.9], [1.0, 1.0]])],
+    "a3": lambda: [_bowl(0.45, 0.5, 0.45, 0.5, 330, -30, [], [[0.9, 0], [0.85, 0.8], [1.0, 1.0], [1.2, 0.9]])],
     "c": lambda: [arc(0.5, 0.5, 0.45, 0.5, 320, 45)],
     "d": lambda: [arc(0.45, 0.5, 0.45, 0.5, 330, -10), line([0.9, -0.8], [0.9, 1])],
+    "d2": lambda: [_bowl(0.45, 0.5, 0.45, 0.5, 330, -30, [], [[0.9, 0.2], [0.8, -0.6], [0.55, -0.8]])],
     "e": lambda: [_bowl(0.5, 0.5, 0.45, 0.5, 360, 40, [[0.05, 0.5]])],
     "e2": lambda: [_bowl(0.5, 0.5, 0.45, 0.5, 330, 45, [[0.05, 0.8]])],
     "f": lambda: [_bowl(0.7, -0.45, 0.3, 0.35, 330, 180, [], [[0.4, 1.0]]), line([0.1, 0], [0.8, 0])],
     "h": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, -0.8], [0, 1], [0, 0.4]], [[0.9, 1]])],
+    "h2": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, -0.8], [0, 1], [0, 0.4]], [[0.9, 0.9], [1.1, 1]])],
     "k": lambda: [line([0, -0.8], [0, 1]), line([0.8, 0], [0, 0.6], [0.8, 1])],
     "m": lambda: [np.vstack([_bowl(0.25, 0.3, 0.25, 0.3, 180, 360, [[0, 0], [0, 1], [0, 0.3]], [[0.5, 1]]),
                              _bowl(0.75, 0.3, 0.25, 0.3, 180, 360, [[0.5, 0.3]], [[1, 1]])])],
     "n": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, 0], [0, 1], [0, 0.4]], [[0.9, 1]])],
     "p": lambda: [line([0, 0], [0, 1.8]), _bowl(0.4, 0.45, 0.45, 0.45, 250, 470, [[0, 0.1]], [[0, 0.85]])],
+    "p2": lambda: [_bowl(0.4, 0.45, 0.45, 0.45, 250, 470, [[0, 0], [0, 1.8], [0, 0.1]], [[0, 0.85]])],
     "r": lambda: [line([0, 0], [0, 1]), _bowl(0.45, 0.35, 0.45, 0.3, 180, 300, [[0, 0.4]])],
     "t": lambda: [line([0.4, -0.7], [0.4, 0.85], [0.6, 1], [0.8, 0.9]), line([0, 0], [0.8, 0])],
     "t2": lambda: [line([0.5, -0.6], [0.5, 1]), line([0.1, 0.05], [0.9, 0.05])],
     "u": lambda: [_bowl(0.45, 0.55, 0.45, 0.45, 180, 0, [[0, 0]], [[0.9, 0], [0.9, 1]])],
+    "u2": lambda: [_bowl(0.45, 0.55, 0.45, 0.45, 180, 0, [[0, 0]], [[0.9, 0], [0.9, 0.9], [1.1, 1]])],
     "v": lambda: [line([0, 0], [0.5, 1], [1, 0])],
     "w": lambda: [line([0, 0], [0.25, 1], [0.5, 0.4], [0.75, 1], [1, 0])],
     "x": lambda: [line([0, 0], [1, 1]), line([1, 0], [0, 1])],
@@ -248,8 +253,10 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
 
 
 def hand_letter(rng: np.random.Generator) -> Strokes:
-    """A letter from HAND_LETTERS, drawn by hand."""
-    return HAND_LETTERS[list(HAND_LETTERS)[rng.integers(len(HAND_LETTERS))]]()
+    """A letter from HAND_LETTERS, drawn by hand: its corners moved and its curves bent a little more than
+    the other kinds' (people's letters vary much more than their crosses)."""
+    strokes = HAND_LETTERS[list(HAND_LETTERS)[rng.integers(len(HAND_LETTERS))]]()
+    return [s + rng.normal(0, 0.06, s.shape) if len(s) <= 8 else wobble(resample(s), rng, 0.03) for s in strokes]
 
 
 STROKE_KINDS: dict[str, Callable[[np.random.Generator], Strokes]] = {

@@ -14,7 +14,7 @@ from digitlab.config import model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
 from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
-from digitlab.pen import PenDigits, load_pen_digits, render_strokes
+from digitlab.pen import PenDigits, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
 
@@ -23,7 +23,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 # What the committed detector must keep doing (model/digit_or_not.json has the figures on the full sets).
 # The targets are 90 % of letters and 1 % of pen digits; LETTERS_REFUSED is where it stands now.
-LETTERS_REFUSED = 0.6  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
+LETTERS_REFUSED = 0.65  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
 PEN_DIGITS_REFUSED = 0.015  # of tests/data/pen_sample.npz (300 real pen digits): at most 4
 MNIST_REFUSED = 0.005  # of MNIST's first 1000 test digits
 SYNTHETIC_REFUSED = {"dot": 0.95, "line": 0.95, "x": 0.95, "smiley": 0.95, "scribble": 0.75, "shape": 0.95,

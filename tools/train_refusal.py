@@ -35,8 +35,8 @@ from digitlab.verdict import DETECTOR_NAME, DIGIT, DigitJudge, load_judge
 TRAIN_DIGITS = 50_000  # MNIST training images used as digits; the rest choose the threshold
 PLAIN_DIGITS, AUGMENTED_DIGITS, STROKE_DIGITS = 15_000, 15_000, 6_000
 NON_DIGITS_PER_KIND = 3_000
-MORE_OF = {"letter": 2}  # letters come in many more shapes than dots or crosses
-CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed, to report the refusal on unseen ones
+MORE_OF = {"letter": 3}  # letters come in many more shapes than dots or crosses
+CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed: refusal of unseen ones
 REFUSED_DIGITS = 0.003  # share of held-out (redrawn) MNIST digits the threshold refuses
 EPOCHS, BATCH, LEARNING_RATE = 3, 128, 3e-4
 CLASSES = (DIGIT, *NON_DIGIT_KINDS)
