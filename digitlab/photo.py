@@ -261,14 +261,14 @@ def _typical_line_level(lines: np.ndarray) -> float:
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray | None:
-    """The pixels of the digit's strokes: the marked shapes near the centre, grouped with their neighbours.
+    """The pixels of the digit's strokes: the marked shapes near the centre, grouped with their neighbours;
+    None if they are too small or do not stand out from the page.
 
     Marks a few px apart count as one shape (a pencil's grain and the removed lines break strokes). Shapes
     that touch the border or are centred in its band are the paper's edge or the desk (a photographed
     digit lies inside the frame; a cropped one has an even background and never comes here); specks are
-    paper grain. The
-    digit is the biggest shape, weighed by its nearness to the centre (people photograph a digit in the
-    middle), with every shape close to it (a 4's or a 5's separate strokes).
+    paper grain. The digit is the biggest shape, weighed by its nearness to the centre (people photograph
+    a digit in the middle), with every shape close to it (a 4's or a 5's separate strokes).
     """
     binary = without_specks((ink > _ink_threshold(ink)).astype(np.uint8))
     bridged = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BRIDGE, BRIDGE)))
