@@ -14,7 +14,6 @@ from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NA
                              available_networks, model_path)
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError, missing_network
-from digitlab.photo import photo_to_mnist
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import NOT_A_DIGIT, Verdict
 from digitlab.words import with_article
@@ -110,6 +109,8 @@ def uploaded_input():
         return None, None
     st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE,
              alt="The uploaded photo")
+    from digitlab.photo import photo_to_mnist  # here: OpenCV takes 0.1-0.3 s to import, and drawing needs none
+
     return photo_to_mnist(image), image  # on paper: lighting, printed lines, the desk (digitlab.photo)
 
 
