@@ -111,7 +111,15 @@ def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> Dig
     layers = numpy_layers(read_keras_file(folder / f"{name}.keras").layers)
     if layers is None:
         raise ValueError(f"{folder / name}.keras has layers that do not run in NumPy")
-    return DigitJudge(layers, report["classes"], report["threshold"])
+    judge = DigitJudge(layers, report["classes"], report["threshold"])
+    try:  # now, not at a visitor's first drawing
+        output = judge.class_probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
+    except (ValueError, TypeError, IndexError) as error:
+        raise ValueError(f"{folder / name}.keras does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture "
+                         f"({error})") from error
+    if output.shape != (1, len(judge.classes)):
+        raise ValueError(f"{folder / name}.keras gives {output.shape[1:]} numbers for {len(judge.classes)} classes")
+    return judge
 
 
 @lru_cache(maxsize=1)

@@ -95,6 +95,32 @@ def test_a_bad_model_file_gives_one_message_on_every_page(bad, tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
+def test_a_bad_digit_or_not_detector_is_refused_when_it_is_read(bad, tmp_path):
+    from digitlab.verdict import load_judge
+
+    shutil.copy(bad, tmp_path / "digit_or_not.keras")
+    shutil.copy(ROOT / "model" / "digit_or_not.json", tmp_path)
+    with pytest.raises(ValueError):
+        load_judge(tmp_path)
+
+
+def test_without_a_usable_detector_the_draw_page_reads_every_drawing_as_before(monkeypatch, a_seven):
+    import app_pages.shared
+
+    def unusable():
+        raise ValueError("digit_or_not.keras does not take a 28 x 28 picture")
+
+    monkeypatch.setattr(app_pages.shared, "load_judge", unusable)
+    app_pages.shared.digit_judge.clear()
+    try:
+        at = draw_page(a_seven)
+        assert not at.exception and not at.error
+        assert [m.value for m in at.metric if m.label == "Prediction"] == ["7"]
+    finally:
+        app_pages.shared.digit_judge.clear()  # the real detector again, for the tests after this one
+
+
+@pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
 def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
     import subprocess
     import sys
