@@ -197,9 +197,10 @@ elif busy := st.session_state.pop(BUSY_KEY, None):
 @st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)
 def live_view() -> None:
     """Reruns on its own: every second while a training runs, every few seconds otherwise, to notice one starting."""
-    watched = running_now() or st.session_state.get(RUNNER_KEY)  # this session's to keep once it is over
+    now = running_now()
+    watched = now or st.session_state.get(RUNNER_KEY)  # this session's to keep once it is over
     runner = watched or class_training()  # else the class's last one, to look at
-    if (running_now() is not None) != st.session_state.get(SAW_RUNNING_KEY):
+    if (now is not None) != st.session_state.get(SAW_RUNNING_KEY):
         st.rerun()  # a training started or ended: the whole page, to enable or disable its controls
     if runner is None:
         st.info("No training yet: press **Start training** (or pick a preset first).")
