@@ -1,9 +1,9 @@
 """Train a network on MNIST and save it into model/ with its training history and test scores.
 
-    python train.py                          # the seed recipe, MNIST downloaded the Keras way
-    python train.py --data path/to/mnist.npz # offline, from a local copy
-    python train.py --limit 2000 --epochs 20 --out /tmp/overfit
-    python train.py --model cnn --test-answers-only   # for the Mistakes page, without training again
+python train.py                          # the seed recipe, MNIST downloaded the Keras way
+python train.py --data path/to/mnist.npz # offline, from a local copy
+python train.py --limit 2000 --epochs 20 --out /tmp/overfit
+python train.py --model cnn --test-answers-only   # for the Mistakes page, without training again
 """
 
 import argparse
@@ -19,19 +19,29 @@ from digitlab.model_files import OutputError, check_writable
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train a network on MNIST and save it with its history.")
-    parser.add_argument("--model", choices=NETWORKS, default=SEED_NETWORK,
-                        help=f"which network (default: {SEED_NETWORK}, the seed recipe)")
-    parser.add_argument("--epochs", type=int,
-                        help="passes over the training set (default: the network's own recipe; dense: 5)")
-    parser.add_argument("--batch-size", type=int,
-                        help="images per gradient step (default: the network's own recipe; dense: 128)")
+    parser.add_argument(
+        "--model",
+        choices=NETWORKS,
+        default=SEED_NETWORK,
+        help=f"which network (default: {SEED_NETWORK}, the seed recipe)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="passes over the training set (default: the network's own recipe; dense: 5)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="images per gradient step (default: the network's own recipe; dense: 128)"
+    )
     parser.add_argument("--data", help="a local MNIST .npz (x_train, y_train, x_test, y_test); default: download")
-    parser.add_argument("--out", default=str(model_dir()),
-                        help="folder for <model>.keras and <model>.json (default: model/)")
+    parser.add_argument(
+        "--out", default=str(model_dir()), help="folder for <model>.keras and <model>.json (default: model/)"
+    )
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run (default: 0)")
-    parser.add_argument("--test-answers-only", action="store_true",
-                        help="do not train: keep the saved network's answers on the test set, for the Mistakes page")
+    parser.add_argument(
+        "--test-answers-only",
+        action="store_true",
+        help="do not train: keep the saved network's answers on the test set, for the Mistakes page",
+    )
     args = parser.parse_args(argv)
     for option in ("epochs", "batch_size"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
@@ -52,11 +62,11 @@ def main(argv=None) -> int:
     import_keras()  # TensorFlow takes seconds to import, and says a lot while it does
     from digitlab.training import save, train
 
-    print(f"Training '{args.model}' on {len(data.x_train)} images from {data.source}, "
-          f"testing on {len(data.x_test)}.")
+    print(f"Training '{args.model}' on {len(data.x_train)} images from {data.source}, testing on {len(data.x_test)}.")
     try:
-        model, report = train(data, args.model, args.epochs, args.batch_size, args.seed,
-                              verbose=1 if sys.stdout.isatty() else 2)
+        model, report = train(
+            data, args.model, args.epochs, args.batch_size, args.seed, verbose=1 if sys.stdout.isatty() else 2
+        )
     except KeyboardInterrupt:
         print(f"\nInterrupted: nothing was written to {args.out}.", file=sys.stderr)
         return 130
@@ -65,8 +75,10 @@ def main(argv=None) -> int:
     except OSError as error:  # the folder changed during training (removed, made read-only, disk full)
         print(f"error: cannot save into {args.out}: {error.strerror or error}", file=sys.stderr)
         return 2
-    print(f"Training accuracy {report['train_accuracy']:.2%}, test accuracy {report['test_accuracy']:.2%} "
-          f"({report['seconds']:.0f} s). Saved {weights_file} and {report_file}.")
+    print(
+        f"Training accuracy {report['train_accuracy']:.2%}, test accuracy {report['test_accuracy']:.2%} "
+        f"({report['seconds']:.0f} s). Saved {weights_file} and {report_file}."
+    )
     return keep_test_answers(weights_file)
 
 
@@ -75,8 +87,10 @@ def keep_test_answers(model_file) -> int:
     try:
         kept = keep_answers_on_test_set(model_file)
     except (ModelError, DataError, OSError) as error:
-        print(f"error: the test-set answers were not kept ({error}); the Mistakes page will compute them.",
-              file=sys.stderr)
+        print(
+            f"error: the test-set answers were not kept ({error}); the Mistakes page will compute them.",
+            file=sys.stderr,
+        )
         return 2
     print(f"Kept its answers on the test set in {kept}.")
     return 0

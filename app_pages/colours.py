@@ -27,8 +27,10 @@ def contrast(first: str, second: str) -> float:
 
 def _luminance(colour: str) -> float:
     """WCAG's relative luminance."""
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-              for c in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
@@ -43,6 +45,7 @@ def count_colours(counts: np.ndarray, apart: np.ndarray, apart_colour: str) -> t
     shades = [COUNT_SCALE[i] for i in np.rint(np.linspace(0, len(COUNT_SCALE) - 1, len(bins))).astype(int)]
     which = np.minimum(np.searchsorted([high for _, high in bins], counts), max(0, len(bins) - 1))
     labels = ["" if on_side or n == 0 else bin_label(*bins[i]) for n, on_side, i in zip(counts, apart, which)]
-    fills = [apart_colour if on_side else "#ffffff" if n == 0 else shades[i]
-             for n, on_side, i in zip(counts, apart, which)]
+    fills = [
+        apart_colour if on_side else "#ffffff" if n == 0 else shades[i] for n, on_side, i in zip(counts, apart, which)
+    ]
     return labels, fills

@@ -6,12 +6,34 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shared import (CANVAS_GENERATION, CLEAR, CURRENT_INPUT, OWN_DRAWINGS, PREVIEW_SIZE, SAVES_PER_MINUTE,
-                              SESSION_NETWORK, announce, canvas_key, class_collection, digit_judge, network,
-                              probability_chart, session_limit, show_error)
+from app_pages.shared import (
+    CANVAS_GENERATION,
+    CLEAR,
+    CURRENT_INPUT,
+    OWN_DRAWINGS,
+    PREVIEW_SIZE,
+    SAVES_PER_MINUTE,
+    SESSION_NETWORK,
+    announce,
+    canvas_key,
+    class_collection,
+    digit_judge,
+    network,
+    probability_chart,
+    session_limit,
+    show_error,
+)
 from digitlab.collection import StoreError
-from digitlab.config import (CANVAS_SIZE, CLASS_NAMES, DEFAULT_BRUSH, NETWORK_NAMES, NETWORK_TITLES, SEED_NETWORK,
-                             available_networks, model_path)
+from digitlab.config import (
+    CANVAS_SIZE,
+    CLASS_NAMES,
+    DEFAULT_BRUSH,
+    NETWORK_NAMES,
+    NETWORK_TITLES,
+    SEED_NETWORK,
+    available_networks,
+    model_path,
+)
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.inference import ModelError, missing_network
 from digitlab.preprocess import to_mnist
@@ -54,9 +76,11 @@ CANVAS_TOOLBAR = """<script>
   setInterval(restyle, 200);
 })();
 </script>"""
-SOFTMAX_MUST_CHOOSE = ("The ten bars always add up to 100 %: the network ends in a softmax, which shares all of its "
-                       "certainty out among the ten digits, so it must choose one even for a drawing that is none of "
-                       "them. That is why a second network decides first whether there is a digit at all.")
+SOFTMAX_MUST_CHOOSE = (
+    "The ten bars always add up to 100 %: the network ends in a softmax, which shares all of its "
+    "certainty out among the ten digits, so it must choose one even for a drawing that is none of "
+    "them. That is why a second network decides first whether there is a digit at all."
+)
 LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
 KEPT = "kept_drawing"  # session state: the canvas's (fabric.js objects, input, pixels), to draw it again on return
 SHOWN_AGAIN = "drawing_shown_again"  # session state: what the canvas now on the page was made with
@@ -79,9 +103,17 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     if key not in st.session_state:  # the canvas is being put on the page: after another page, or a save
         st.session_state[SHOWN_AGAIN] = st.session_state.get(KEPT)
     again = st.session_state.get(SHOWN_AGAIN)
-    canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
-                       initial_drawing=again[0] if again else None, key=key)
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        initial_drawing=again[0] if again else None,
+        key=key,
+    )
     st.button(CLEAR, icon=":material/delete:", key="clear_canvas", on_click=clear_canvas)
     drawing = canvas.image_data
     if drawing is None:  # no stroke since the canvas was put on the page
@@ -96,9 +128,11 @@ def uploaded_input():
 
     The file's name is never shown: the uploader shows it as plain text, and anywhere else Streamlit would
     read it as Markdown."""
-    upload = st.file_uploader("A digit written on paper, photographed or scanned", type=["png", "jpg", "jpeg", "webp"],
-                              help="One digit per picture, dark on light or light on dark. Crop it close for the "
-                                   "best reading.")
+    upload = st.file_uploader(
+        "A digit written on paper, photographed or scanned",
+        type=["png", "jpg", "jpeg", "webp"],
+        help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.",
+    )
     if upload is None:
         return None, None
     try:
@@ -107,8 +141,9 @@ def uploaded_input():
     except ImageError as error:
         st.error(str(error))
         return None, None
-    st.image(image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE,
-             alt="The uploaded photo")
+    st.image(
+        image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE, alt="The uploaded photo"
+    )
     from digitlab.photo import photo_to_mnist  # here: OpenCV takes 0.1-0.3 s to import, and drawing needs none
 
     return photo_to_mnist(image), image  # on paper: lighting, printed lines, the desk (digitlab.photo)
@@ -121,8 +156,13 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture, new_can
     careless Save would record the network's guess as the truth, and flatter it on the Our class page."""
     with st.form("save", border=False, enter_to_submit=False, clear_on_submit=True):
         label_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
-        label = label_column.selectbox("I meant", CLASS_NAMES, index=None, placeholder="the digit you drew",
-                                       help="The digit you meant to draw: it becomes this drawing's label.")
+        label = label_column.selectbox(
+            "I meant",
+            CLASS_NAMES,
+            index=None,
+            placeholder="the digit you drew",
+            help="The digit you meant to draw: it becomes this drawing's label.",
+        )
         if button_column.form_submit_button("Save to our class", icon=":material/save:"):
             if label is None:
                 st.warning("First choose the digit you meant.")
@@ -156,16 +196,28 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, 
 
 def refusal(verdict: Verdict) -> None:
     """Not a digit: said plainly, in the Prediction's place, with why."""
-    st.metric("Prediction", "Not a digit", delta=verdict.reason[:1].upper() + verdict.reason[1:], delta_color="off",
-              delta_arrow="off", help="A second network, trained on digits and on things that are not digits, "
-                                      "decides first whether there is a digit to read.")
+    st.metric(
+        "Prediction",
+        "Not a digit",
+        delta=verdict.reason[:1].upper() + verdict.reason[1:],
+        delta_color="off",
+        delta_arrow="off",
+        help="A second network, trained on digits and on things that are not digits, "
+        "decides first whether there is a digit to read.",
+    )
 
 
 def answer(probabilities: np.ndarray, subject: str) -> None:
     """The Prediction: the digit, large enough to read from the back of a classroom, and how sure."""
     digit = int(probabilities.argmax())
-    st.metric("Prediction", CLASS_NAMES[digit], delta=f"{probabilities[digit]:.0%} sure", delta_color="off",
-              delta_arrow="off", help=f"What {subject} reads.")
+    st.metric(
+        "Prediction",
+        CLASS_NAMES[digit],
+        delta=f"{probabilities[digit]:.0%} sure",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"What {subject} reads.",
+    )
 
 
 def others(x: np.ndarray, chosen: str, trained: list[str]) -> None:
@@ -175,8 +227,10 @@ def others(x: np.ndarray, chosen: str, trained: list[str]) -> None:
             second = network(other).probabilities(x[None])[0]
         except ModelError:  # the chosen network's own error is the one shown
             continue
-        st.caption(f"{NETWORK_NAMES[other].capitalize()} reads **{CLASS_NAMES[int(second.argmax())]}** "
-                   f"({second.max():.0%} sure).")
+        st.caption(
+            f"{NETWORK_NAMES[other].capitalize()} reads **{CLASS_NAMES[int(second.argmax())]}** "
+            f"({second.max():.0%} sure)."
+        )
 
 
 @st.fragment
@@ -210,16 +264,25 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
     refused = judge is not None and (verdict := judge.verdict(x, probabilities)).kind == NOT_A_DIGIT
     with answer_column:
         digit = int(probabilities.argmax())
-        announce("" if x is None else f"Not a digit: {verdict.reason}" if refused
-                 else f"Prediction: {digit}, {probabilities[digit]:.0%} sure")
+        announce(
+            ""
+            if x is None
+            else f"Not a digit: {verdict.reason}"
+            if refused
+            else f"Prediction: {digit}, {probabilities[digit]:.0%} sure"
+        )
         if x is None:
             st.metric("Prediction", "—", help="Nothing to read yet.")
         elif refused:
             refusal(verdict)
         else:
             answer(probabilities, subject)
-        st.vega_lite_chart(probability_chart(probabilities, "If it had to choose a digit" if refused
-                                             else "How sure it is of each digit"), width="stretch")
+        st.vega_lite_chart(
+            probability_chart(
+                probabilities, "If it had to choose a digit" if refused else "How sure it is of each digit"
+            ),
+            width="stretch",
+        )
         if refused:
             st.caption(SOFTMAX_MUST_CHOOSE)
         if x is None:
@@ -227,9 +290,12 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
         else:
             others(x, chosen, trained)
             save_form(x, digit, chosen, picture, new_canvas=source != UPLOAD)
-        st.image(enlarge(x, PREVIEW_SIZE), alt="What the network sees: the digit as 28 × 28 pixels",
-                 caption="What the network sees: the ink cropped, scaled to 20 px and centred on 28 × 28 pixels, "
-                         "just as MNIST's digits were made.")
+        st.image(
+            enlarge(x, PREVIEW_SIZE),
+            alt="What the network sees: the digit as 28 × 28 pixels",
+            caption="What the network sees: the ink cropped, scaled to 20 px and centred on 28 × 28 pixels, "
+            "just as MNIST's digits were made.",
+        )
 
 
 st.html(LAYOUT)
@@ -241,8 +307,13 @@ trained = available_networks() or [SEED_NETWORK]
 experiment = st.session_state.get(SESSION_NETWORK)  # trained on the Train page, for this session only
 titles = dict(NETWORK_TITLES, **({EXPERIMENT: f"Your experiment ({experiment.report['title']})"} if experiment else {}))
 with st.sidebar:
-    chosen = st.radio("Network", trained + ([EXPERIMENT] if experiment else []), format_func=titles.get, key="network",
-                      help="Switch to compare how two networks read the same drawing.")
+    chosen = st.radio(
+        "Network",
+        trained + ([EXPERIMENT] if experiment else []),
+        format_func=titles.get,
+        key="network",
+        help="Switch to compare how two networks read the same drawing.",
+    )
     brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
 subject = "your experiment" if chosen == EXPERIMENT else NETWORK_NAMES[chosen]  # for sentences
 

@@ -8,8 +8,14 @@ from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available
 from digitlab.data import DataError
 from digitlab.images import enlarge
 from digitlab.inference import ModelError
-from digitlab.inside import (diverging_rgb, feature_map_grid, hidden_as_image, input_weights, layer_views,
-                             strongest_units)
+from digitlab.inside import (
+    diverging_rgb,
+    feature_map_grid,
+    hidden_as_image,
+    input_weights,
+    layer_views,
+    strongest_units,
+)
 from digitlab.test_set import load_test_set
 
 
@@ -29,8 +35,13 @@ def chosen_input() -> np.ndarray | None:
     except DataError as error:
         show_error(error, "Draw a digit on the Draw page first: MNIST's test digits are missing on this server.")
         return None
-    index = st.number_input("Nothing drawn yet, so here is one of MNIST's test digits: number", 0, len(images) - 1, 0,
-                            help="Or draw a digit on the Draw page and come back.")
+    index = st.number_input(
+        "Nothing drawn yet, so here is one of MNIST's test digits: number",
+        0,
+        len(images) - 1,
+        0,
+        help="Or draw a digit on the Draw page and come back.",
+    )
     st.caption(f"Test digit {index}: a {labels[index]}.")
     return images[index].astype(np.float32) / 255
 
@@ -39,18 +50,28 @@ def show_dense(reader, views) -> None:
     hidden = views[0].output
     st.subheader(f"2 · The hidden layer: {len(hidden)} numbers")
     left, right = st.columns([1, 2])
-    left.image(enlarge(hidden_as_image(hidden), 320), alt="The hidden units' activations as a grid of squares",
-               caption=f"The {len(hidden)} hidden units, 32 to a row; "
-               "bright = strongly active. Most stay dark: each unit answers only to certain shapes.")
+    left.image(
+        enlarge(hidden_as_image(hidden), 320),
+        alt="The hidden units' activations as a grid of squares",
+        caption=f"The {len(hidden)} hidden units, 32 to a row; "
+        "bright = strongly active. Most stay dark: each unit answers only to certain shapes.",
+    )
     with right:
         units = strongest_units(hidden)
-        st.markdown("**What the most active units look for.** Each unit weighs every pixel: "
-                    "orange pixels raise it when inked, blue ones lower it.")
+        st.markdown(
+            "**What the most active units look for.** Each unit weighs every pixel: "
+            "orange pixels raise it when inked, blue ones lower it."
+        )
         for column, unit, weights in zip(st.columns(len(units)), units, input_weights(reader, units)):
-            column.image(enlarge(diverging_rgb(weights), 84), caption=f"unit {unit}: {hidden[unit]:.1f}",
-                         alt=f"The weights of hidden unit {unit}, as a picture")
-    st.caption("This is already a new *representation* of your digit: not pixels any more, but how strongly "
-               "each of 512 learnt shape-detectors responds.")
+            column.image(
+                enlarge(diverging_rgb(weights), 84),
+                caption=f"unit {unit}: {hidden[unit]:.1f}",
+                alt=f"The weights of hidden unit {unit}, as a picture",
+            )
+    st.caption(
+        "This is already a new *representation* of your digit: not pixels any more, but how strongly "
+        "each of 512 learnt shape-detectors responds."
+    )
 
 
 def show_convolutions(views) -> None:
@@ -60,23 +81,30 @@ def show_convolutions(views) -> None:
             height, width, channels = view.output.shape
             st.subheader(f"{step} · {view.kind} `{view.name}`: {channels} feature maps of {height} × {width}")
             shown = min(channels, 32)
-            st.image(enlarge(feature_map_grid(view.output, columns=16, count=shown), 720),
-                     alt=f"{shown} feature maps of layer {view.name}, side by side",
-                     caption=f"{shown} of its {channels} maps. Each map is one filter slid over the picture from "
-                             "the layer before: bright where it found its pattern (an edge, a curve, a stroke end).")
+            st.image(
+                enlarge(feature_map_grid(view.output, columns=16, count=shown), 720),
+                alt=f"{shown} feature maps of layer {view.name}, side by side",
+                caption=f"{shown} of its {channels} maps. Each map is one filter slid over the picture from "
+                "the layer before: bright where it found its pattern (an edge, a curve, a stroke end).",
+            )
             step += 1
         elif view.output.ndim == 1 and view.kind == "Dense" and len(view.output) > len(CLASS_NAMES):
             st.subheader(f"{step} · Dense `{view.name}`: {len(view.output)} numbers")
-            st.image(enlarge(hidden_as_image(view.output, 32), 320), alt=f"The {len(view.output)} numbers as a grid",
-                     caption="All the maps boiled down to a list of numbers that the last layer turns into the answer.")
+            st.image(
+                enlarge(hidden_as_image(view.output, 32), 320),
+                alt=f"The {len(view.output)} numbers as a grid",
+                caption="All the maps boiled down to a list of numbers that the last layer turns into the answer.",
+            )
             step += 1
     st.caption("Deeper maps are smaller and less like the picture: they say *what* is there more than *where*.")
 
 
 st.title("Inside the network")
-st.markdown("A network is a chain of layers. Each one turns what it receives into a new representation, "
-            "**increasingly different from the original image and increasingly informative about the final "
-            "result**. Stacking many such layers is the *deep* in deep learning.")
+st.markdown(
+    "A network is a chain of layers. Each one turns what it receives into a new representation, "
+    "**increasingly different from the original image and increasingly informative about the final "
+    "result**. Stacking many such layers is the *deep* in deep learning."
+)
 
 trained = available_networks() or [SEED_NETWORK]
 chosen = st.radio("Network", trained, format_func=NETWORK_TITLES.get, horizontal=True, key="inside_network")
@@ -91,8 +119,11 @@ if x is None:
     st.stop()
 
 st.subheader("1 · The input: 28 × 28 = 784 numbers")
-st.image(enlarge(x, PREVIEW_SIZE), caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.",
-         alt="The input: the digit as 28 × 28 pixels")
+st.image(
+    enlarge(x, PREVIEW_SIZE),
+    caption="Pixel values from 0 (black) to 1 (white ink): all the network ever gets.",
+    alt="The input: the digit as 28 × 28 pixels",
+)
 
 tensorflow_loaded()  # the layers' outputs come from the Keras model
 try:
@@ -107,6 +138,10 @@ except ModelError as error:
 
 probabilities = views[-1].output
 st.subheader("Last · The output: 10 probabilities")
-st.vega_lite_chart(probability_chart(probabilities, f"The answer: {CLASS_NAMES[int(probabilities.argmax())]}, "
-                                                 f"{probabilities.max():.0%} sure"), width="stretch")
+st.vega_lite_chart(
+    probability_chart(
+        probabilities, f"The answer: {CLASS_NAMES[int(probabilities.argmax())]}, {probabilities.max():.0%} sure"
+    ),
+    width="stretch",
+)
 st.caption("The last layer's softmax turns its ten scores into probabilities that add up to 1.")

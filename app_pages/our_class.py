@@ -6,8 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.colours import BLUE, GREEN, ORANGE, PINK
-from app_pages.shared import (OWN_DRAWINGS, class_collection, is_teacher, network, show_error, teacher_key_set,
-                              try_teacher_key)
+from app_pages.shared import (
+    OWN_DRAWINGS,
+    class_collection,
+    is_teacher,
+    network,
+    show_error,
+    teacher_key_set,
+    try_teacher_key,
+)
 from digitlab.collection import StoreError
 from digitlab.config import CLASS_NAMES, NETWORK_NAMES, available_networks
 from digitlab.inference import ModelError
@@ -30,33 +37,57 @@ def accuracy(images: np.ndarray, labels: np.ndarray) -> None:
             with column:
                 show_error(error)
             continue
-        column.metric(NETWORK_NAMES[name].capitalize(), f"{(predicted == labels).mean():.1%}",
-                      help="Share of the class's drawings read right.")
+        column.metric(
+            NETWORK_NAMES[name].capitalize(),
+            f"{(predicted == labels).mean():.1%}",
+            help="Share of the class's drawings read right.",
+        )
         per_digit.append(accuracy_per_digit(labels, predicted).assign(network=NETWORK_NAMES[name].capitalize()))
     if not per_digit:
         return
-    chart = alt.Chart(pd.concat(per_digit), title="Share read right, digit by digit").mark_bar().encode(
-        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), xOffset="network:N",
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.Color("network:N", scale=alt.Scale(range=COLOURS), legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["network", "digit", "count", alt.Tooltip("accuracy:Q", format=".0%")],
-    ).properties(height=260)
+    chart = (
+        alt.Chart(pd.concat(per_digit), title="Share read right, digit by digit")
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)),
+            xOffset="network:N",
+            y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "network:N", scale=alt.Scale(range=COLOURS), legend=alt.Legend(orient="bottom", title=None)
+            ),
+            tooltip=["network", "digit", "count", alt.Tooltip("accuracy:Q", format=".0%")],
+        )
+        .properties(height=260)
+    )
     st.altair_chart(chart, width="stretch")
-    st.caption("Where a bar is low, the network has trouble with how *we* write that digit — often a style "
-               "MNIST's writers rarely used, such as a crossed 7 or a 1 with a long flag.")
+    st.caption(
+        "Where a bar is low, the network has trouble with how *we* write that digit — often a style "
+        "MNIST's writers rarely used, such as a crossed 7 or a 1 with a long flag."
+    )
 
 
 def grid(saved) -> None:
-    shown_digits = st.pills("Show", CLASS_NAMES, selection_mode="multi", key="class_digits",
-                            help="Pick digits to see only those; none picked shows all.")
+    shown_digits = st.pills(
+        "Show",
+        CLASS_NAMES,
+        selection_mode="multi",
+        key="class_digits",
+        help="Pick digits to see only those; none picked shows all.",
+    )
     chosen = [d for d in reversed(saved) if not shown_digits or CLASS_NAMES[d.label] in shown_digits]
-    st.caption(f"{count(len(chosen), 'drawing')}, newest first, as the network sees them (28 × 28)"
-               + (f"; the {SHOWN} newest are shown." if len(chosen) > SHOWN else "."))
+    st.caption(
+        f"{count(len(chosen), 'drawing')}, newest first, as the network sees them (28 × 28)"
+        + (f"; the {SHOWN} newest are shown." if len(chosen) > SHOWN else ".")
+    )
     for row_start in range(0, min(len(chosen), SHOWN), GRID_COLUMNS):
-        for column, drawing in zip(st.columns(GRID_COLUMNS), chosen[row_start:row_start + GRID_COLUMNS]):
+        for column, drawing in zip(st.columns(GRID_COLUMNS), chosen[row_start : row_start + GRID_COLUMNS]):
             read = "" if drawing.predicted is None else f", read {drawing.predicted}"
-            column.image(drawing.pixels, caption=f"#{drawing.id}: {with_article(drawing.label)}{read}", width="stretch",
-                         alt=f"Drawing {drawing.id}, labelled {drawing.label}{read}")
+            column.image(
+                drawing.pixels,
+                caption=f"#{drawing.id}: {with_article(drawing.label)}{read}",
+                width="stretch",
+                alt=f"Drawing {drawing.id}, labelled {drawing.label}{read}",
+            )
 
 
 def act(action, *args) -> bool:
@@ -77,8 +108,11 @@ def delete_form(saved, mine: set[int], everyone: bool) -> None:
         return
     by_id = {d.id: d for d in saved}
     with st.form("delete", border=False):
-        victim = st.selectbox("A drawing with a wrong label" if everyone else "One of your drawings", choices,
-                              format_func=lambda i: f"#{i}: labelled {by_id[i].label}")
+        victim = st.selectbox(
+            "A drawing with a wrong label" if everyone else "One of your drawings",
+            choices,
+            format_func=lambda i: f"#{i}: labelled {by_id[i].label}",
+        )
         if st.form_submit_button("Delete it", icon=":material/delete:") and act(class_collection().delete, victim):
             mine.discard(victim)
             st.rerun()
@@ -87,10 +121,15 @@ def delete_form(saved, mine: set[int], everyone: bool) -> None:
 def teacher_tools(saved) -> None:
     """Export and clear: only once the teacher key was typed in this session."""
     export_column, clear_column = st.columns(2)
-    export_column.download_button("Download as .npz (Keras's MNIST layout)", lambda: class_collection().export_npz(),
-                                  file_name="our-class-digits.npz", mime="application/octet-stream",
-                                  icon=":material/download:", on_click="ignore",
-                                  help="x_test and y_test hold the drawings; load with numpy.load.")
+    export_column.download_button(
+        "Download as .npz (Keras's MNIST layout)",
+        lambda: class_collection().export_npz(),
+        file_name="our-class-digits.npz",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        on_click="ignore",
+        help="x_test and y_test hold the drawings; load with numpy.load.",
+    )
     with clear_column.form("clear", border=False):
         sure = st.checkbox(f"Yes, delete all {count(len(saved), 'drawing')}")
         if st.form_submit_button("Delete all", icon=":material/delete_forever:") and sure:
@@ -100,9 +139,12 @@ def teacher_tools(saved) -> None:
 
 def unlock_form() -> None:
     if not teacher_key_set():
-        st.info(f"Exporting the class's drawings and deleting other people's need a teacher key, and none is set "
-                f"on this server. Whoever runs it can set one: `{SECRET_NAME} = \"…\"` in .streamlit/secrets.toml, "
-                f"or {KEY_VARIABLE}.", icon=":material/lock:")
+        st.info(
+            f"Exporting the class's drawings and deleting other people's need a teacher key, and none is set "
+            f'on this server. Whoever runs it can set one: `{SECRET_NAME} = "…"` in .streamlit/secrets.toml, '
+            f"or {KEY_VARIABLE}.",
+            icon=":material/lock:",
+        )
         return
     with st.form("unlock", border=False, enter_to_submit=True):
         given = st.text_input("Teacher key", type="password", help="Export and delete any drawing.")
@@ -115,8 +157,10 @@ def unlock_form() -> None:
 
 
 st.title("Our class's digits")
-st.caption("Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
-           "Nobody's handwriting here was in MNIST: this is a real test set, made by real people.")
+st.caption(
+    "Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
+    "Nobody's handwriting here was in MNIST: this is a real test set, made by real people."
+)
 
 try:
     saved = class_collection().drawings()

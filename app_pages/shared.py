@@ -15,8 +15,8 @@ import streamlit as st
 from app_pages.colours import BLUE, GREY, ORANGE, RUN_COLOURS
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
-from digitlab.data import Mnist, download_or_none
 from digitlab.config import CLASS_NAMES, model_path, modified_time
+from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
 from digitlab.limits import RateLimit
 from digitlab.metrics import history_points
@@ -151,31 +151,58 @@ def probability_chart(probabilities: np.ndarray, title: str) -> dict:
     more than reading the digit. The ten rows sit in each layer, not at the top: Streamlit converts
     top-level data to an Arrow table through pandas, which costs more than the rest of the chart."""
     winner = int(probabilities.argmax()) if probabilities.any() else -1
-    values = [{"digit": name, "probability": float(p),
-               "answer": "the network's answer" if d == winner else "other digits"}
-              for d, (name, p) in enumerate(zip(CLASS_NAMES, probabilities))]
+    values = [
+        {"digit": name, "probability": float(p), "answer": "the network's answer" if d == winner else "other digits"}
+        for d, (name, p) in enumerate(zip(CLASS_NAMES, probabilities))
+    ]
     position = {
-        "x": {"field": "digit", "type": "nominal", "sort": list(CLASS_NAMES),
-              "axis": {"labelAngle": 0, "title": "digit"}},
-        "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
-              "axis": {"format": "%", "title": "probability"}},
+        "x": {
+            "field": "digit",
+            "type": "nominal",
+            "sort": list(CLASS_NAMES),
+            "axis": {"labelAngle": 0, "title": "digit"},
+        },
+        "y": {
+            "field": "probability",
+            "type": "quantitative",
+            "scale": {"domain": [0, 1]},
+            "axis": {"format": "%", "title": "probability"},
+        },
     }
-    colour = {"field": "answer", "type": "nominal", "legend": None,
-              "scale": {"domain": ["the network's answer", "other digits"], "range": [WINNER_COLOUR, OTHER_COLOUR]}}
+    colour = {
+        "field": "answer",
+        "type": "nominal",
+        "legend": None,
+        "scale": {"domain": ["the network's answer", "other digits"], "range": [WINNER_COLOUR, OTHER_COLOUR]},
+    }
     return {
-        "title": title, "height": 200,
+        "title": title,
+        "height": 200,
         "layer": [
-            {"data": {"values": values}, "mark": "bar", "encoding": {**position, "color": colour, "tooltip": [
-                {"field": "digit", "type": "nominal"},
-                {"field": "probability", "type": "quantitative", "format": ".1%"}]}},
-            {"data": {"values": values}, "mark": {"type": "text", "dy": -8, "color": "#888"},
-             "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}}},
+            {
+                "data": {"values": values},
+                "mark": "bar",
+                "encoding": {
+                    **position,
+                    "color": colour,
+                    "tooltip": [
+                        {"field": "digit", "type": "nominal"},
+                        {"field": "probability", "type": "quantitative", "format": ".1%"},
+                    ],
+                },
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "text", "dy": -8, "color": "#888"},
+                "encoding": {**position, "text": {"field": "probability", "type": "quantitative", "format": ".0%"}},
+            },
         ],
     }
 
 
-def history_chart(history: list[dict], measure: str, title: str, epochs: int,
-                  values: tuple[float, float] | None = None) -> dict:
+def history_chart(
+    history: list[dict], measure: str, title: str, epochs: int, values: tuple[float, float] | None = None
+) -> dict:
     """One measure's training and test curves, on an axis of `epochs` epochs (and of `values`, if given, so that
     charts side by side share their scale), as a Vega-Lite spec.
 
@@ -184,19 +211,36 @@ def history_chart(history: list[dict], measure: str, title: str, epochs: int,
     accuracy = measure == "accuracy"
     points = [point for point in history_points(history) if point["measure"] == measure]
     return {
-        "title": title, "height": 320, "data": {"values": points},
+        "title": title,
+        "height": 320,
+        "data": {"values": points},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "scale": {"domain": [1, max(2, epochs)]},
-                  "axis": {"tickMinStep": 1}},
-            "y": {"field": "value", "type": "quantitative", "title": measure,
-                  "scale": {"zero": False} if values is None else {"domain": list(values), "nice": False},
-                  "axis": {"format": "%" if accuracy else ".2f"}},
-            "color": {"field": "set", "type": "nominal", "legend": {"title": None, "orient": "bottom"},
-                      "scale": {"domain": ["training", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]}},
+            "x": {
+                "field": "epoch",
+                "type": "quantitative",
+                "scale": {"domain": [1, max(2, epochs)]},
+                "axis": {"tickMinStep": 1},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": measure,
+                "scale": {"zero": False} if values is None else {"domain": list(values), "nice": False},
+                "axis": {"format": "%" if accuracy else ".2f"},
+            },
+            "color": {
+                "field": "set",
+                "type": "nominal",
+                "legend": {"title": None, "orient": "bottom"},
+                "scale": {"domain": ["training", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]},
+            },
             "strokeDash": {"field": "set", "type": "nominal", "legend": None},
-            "tooltip": [{"field": "set", "type": "nominal"}, {"field": "epoch", "type": "quantitative"},
-                        {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"}],
+            "tooltip": [
+                {"field": "set", "type": "nominal"},
+                {"field": "epoch", "type": "quantitative"},
+                {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"},
+            ],
         },
     }
 
@@ -205,43 +249,78 @@ def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> 
     """Several trainings' curves of one measure, one colour per run (named in the legend), training solid and
     test dashed, as a Vega-Lite spec like history_chart's."""
     accuracy = measure == "accuracy"
-    points = [{**point, "run": name} for name, history in runs for point in history_points(history)
-              if point["measure"] == measure]
+    points = [
+        {**point, "run": name}
+        for name, history in runs
+        for point in history_points(history)
+        if point["measure"] == measure
+    ]
     return {
-        "title": title, "height": 360, "data": {"values": points},
+        "title": title,
+        "height": 360,
+        "data": {"values": points},
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
-            "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": measure,
-                  "axis": {"format": "%" if accuracy else ".2f"}},
-            "color": {"field": "run", "type": "nominal", "sort": [name for name, _ in runs],
-                      "scale": {"range": list(RUN_COLOURS)},
-                      "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 0}},
-            "strokeDash": {"field": "set", "type": "nominal", "sort": ["training", "test"],
-                           "legend": {"title": "curve", "orient": "bottom"}},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "scale": {"zero": False},
+                "title": measure,
+                "axis": {"format": "%" if accuracy else ".2f"},
+            },
+            "color": {
+                "field": "run",
+                "type": "nominal",
+                "sort": [name for name, _ in runs],
+                "scale": {"range": list(RUN_COLOURS)},
+                "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 0},
+            },
+            "strokeDash": {
+                "field": "set",
+                "type": "nominal",
+                "sort": ["training", "test"],
+                "legend": {"title": "curve", "orient": "bottom"},
+            },
             "detail": {"field": "set", "type": "nominal"},
-            "tooltip": [{"field": "run", "type": "nominal"}, {"field": "set", "type": "nominal"},
-                        {"field": "epoch", "type": "quantitative"},
-                        {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"}],
+            "tooltip": [
+                {"field": "run", "type": "nominal"},
+                {"field": "set", "type": "nominal"},
+                {"field": "epoch", "type": "quantitative"},
+                {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"},
+            ],
         },
     }
 
 
-def scores_and_curves(train_accuracy: float, test_accuracy: float, history: list[dict], epochs: int,
-                      images: tuple[int, int], scales: dict | None = None) -> None:
+def scores_and_curves(
+    train_accuracy: float,
+    test_accuracy: float,
+    history: list[dict],
+    epochs: int,
+    images: tuple[int, int],
+    scales: dict | None = None,
+) -> None:
     """A training's scores (training, test, the gap) and its curves of accuracy and loss, in tabs.
 
     `images`: how many it learns from and is tested on; `scales`: the charts' value ranges per measure, so
     that runs side by side share them."""
     train_column, test_column, gap_column = st.columns(3)
-    train_column.metric("Training", f"{train_accuracy:.1%}",
-                        help=f"Accuracy on the {images[0]:,} images it learns from.")
+    train_column.metric(
+        "Training", f"{train_accuracy:.1%}", help=f"Accuracy on the {images[0]:,} images it learns from."
+    )
     test_column.metric("Test", f"{test_accuracy:.1%}", help=f"Accuracy on {images[1]:,} images it never learns from.")
-    gap_column.metric("Gap", f"{100 * (train_accuracy - test_accuracy):.1f}",
-                      help="Training minus test accuracy, in percentage points: what it learnt that does not carry "
-                           "over to new images.")
+    gap_column.metric(
+        "Gap",
+        f"{100 * (train_accuracy - test_accuracy):.1f}",
+        help="Training minus test accuracy, in percentage points: what it learnt that does not carry "
+        "over to new images.",
+    )
     accuracy_tab, loss_tab = st.tabs(["Accuracy per epoch", "Loss per epoch"])
-    for tab, measure, title in ((accuracy_tab, "accuracy", "Accuracy after each epoch"),
-                                (loss_tab, "loss", "Loss after each epoch (lower is better)")):
-        tab.vega_lite_chart(history_chart(history, measure, title, epochs, (scales or {}).get(measure)),
-                            width="stretch")
+    for tab, measure, title in (
+        (accuracy_tab, "accuracy", "Accuracy after each epoch"),
+        (loss_tab, "loss", "Loss after each epoch (lower is better)"),
+    ):
+        tab.vega_lite_chart(
+            history_chart(history, measure, title, epochs, (scales or {}).get(measure)), width="stretch"
+        )

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages.shared import (SESSION_NETWORK, full_mnist, is_teacher, runs_chart, scores_and_curves, show_error,
-                              teacher_key_set)
+from app_pages.shared import (
+    SESSION_NETWORK,
+    full_mnist,
+    is_teacher,
+    runs_chart,
+    scores_and_curves,
+    show_error,
+    teacher_key_set,
+)
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, VARIANTS, experiment_data, sizes_for
 from digitlab.live_training import LiveTraining, TrainingBusy, class_training
@@ -39,6 +46,7 @@ MAX_RUNS = 6  # kept per session: each holds its network, and a chart of more cu
 @dataclass(frozen=True)
 class Run:
     """A finished training this session keeps, with the number it is known by on this page."""
+
     number: int
     runner: LiveTraining
 
@@ -66,8 +74,16 @@ def apply_preset(key: str) -> None:
 
 def start() -> None:
     x_train, y_train = data().training_set(st.session_state[SIZE_KEY])
-    runner = LiveTraining(x_train, y_train, data().x_test, data().y_test, variant=st.session_state[VARIANT_KEY],
-                          epochs=st.session_state[EPOCHS_KEY], idle_timeout=IDLE_TIMEOUT, owner=session_token())
+    runner = LiveTraining(
+        x_train,
+        y_train,
+        data().x_test,
+        data().y_test,
+        variant=st.session_state[VARIANT_KEY],
+        epochs=st.session_state[EPOCHS_KEY],
+        idle_timeout=IDLE_TIMEOUT,
+        owner=session_token(),
+    )
     try:
         runner.start()
     except TrainingBusy as error:  # someone pressed Start a moment earlier
@@ -110,11 +126,18 @@ def show(runner: LiveTraining) -> None:
         st.caption("The first point appears at the end of the first epoch.")
         return
     last = progress.history[-1]
-    scores_and_curves(last["train_accuracy"], last["test_accuracy"], list(progress.history), runner.epochs,
-                      (len(runner.data[0]), len(runner.data[2])))
-    st.caption("Both curves measured at the end of each epoch: on all the training images, and on all the test "
-               "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
-               "grows ever more sure of its answers, including its wrong ones.")
+    scores_and_curves(
+        last["train_accuracy"],
+        last["test_accuracy"],
+        list(progress.history),
+        runner.epochs,
+        (len(runner.data[0]), len(runner.data[2])),
+    )
+    st.caption(
+        "Both curves measured at the end of each epoch: on all the training images, and on all the test "
+        "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
+        "grows ever more sure of its answers, including its wrong ones."
+    )
 
 
 def collect(runner: LiveTraining) -> bool:
@@ -143,12 +166,16 @@ def remove(number: int) -> None:
 
 
 st.title("Train: watch a network learn, and overfit")
-st.caption("Choose how many images the network learns from, for how many epochs, and which network; then watch "
-           "its training and test accuracy, measured after every epoch.")
-st.warning("Training is heavy: one training keeps the server's processors busy. So only **one training at a time** "
-           "runs, for the whole class: everyone on this page watches it, and only whoever started it (or the "
-           "teacher) can stop it. A training nobody watches any more stops by itself.",
-           icon=":material/hourglass_top:")
+st.caption(
+    "Choose how many images the network learns from, for how many epochs, and which network; then watch "
+    "its training and test accuracy, measured after every epoch."
+)
+st.warning(
+    "Training is heavy: one training keeps the server's processors busy. So only **one training at a time** "
+    "runs, for the whole class: everyone on this page watches it, and only whoever started it (or the "
+    "teacher) can stop it. A training nobody watches any more stops by itself.",
+    icon=":material/hourglass_top:",
+)
 
 try:
     experiment = data()
@@ -166,30 +193,63 @@ st.session_state.setdefault(VARIANT_KEY, PRESETS["overfit"].variant)
 
 st.subheader("Presets")
 for column, (key, preset) in zip(st.columns(len(PRESETS)), PRESETS.items()):
-    column.button(preset.title, on_click=apply_preset, args=(key,), disabled=running is not None,
-                  key=f"preset_{key}", width="stretch")
+    column.button(
+        preset.title,
+        on_click=apply_preset,
+        args=(key,),
+        disabled=running is not None,
+        key=f"preset_{key}",
+        width="stretch",
+    )
     column.caption(preset.describe(len(experiment.x_pool)))
 
 st.subheader("Your experiment")
 size_column, epochs_column, variant_column = st.columns(3)
-size_column.select_slider("Training images", sizes, key=SIZE_KEY, disabled=running is not None,
-                          format_func="{:,}".format,
-                          help="The first N training images. Fewer images are easier to learn by heart.")
-epochs_column.slider("Epochs", 1, MAX_EPOCHS, key=EPOCHS_KEY, disabled=running is not None,
-                     help="One epoch is one pass over all the training images.")
-variant_column.selectbox("Network", list(VARIANTS), key=VARIANT_KEY, disabled=running is not None,
-                         format_func=lambda name: VARIANTS[name].title,
-                         help="The hidden layer's width, or dropout: each changes how much the network can memorise.")
+size_column.select_slider(
+    "Training images",
+    sizes,
+    key=SIZE_KEY,
+    disabled=running is not None,
+    format_func="{:,}".format,
+    help="The first N training images. Fewer images are easier to learn by heart.",
+)
+epochs_column.slider(
+    "Epochs",
+    1,
+    MAX_EPOCHS,
+    key=EPOCHS_KEY,
+    disabled=running is not None,
+    help="One epoch is one pass over all the training images.",
+)
+variant_column.selectbox(
+    "Network",
+    list(VARIANTS),
+    key=VARIANT_KEY,
+    disabled=running is not None,
+    format_func=lambda name: VARIANTS[name].title,
+    help="The hidden layer's width, or dropout: each changes how much the network can memorise.",
+)
 
 start_column, stop_column, _ = st.columns([1, 1, 3])
-start_column.button("Start training", icon=":material/play_arrow:", on_click=start, disabled=running is not None,
-                    type="primary", width="stretch")
-stop_column.button("Stop", icon=":material/stop:", on_click=stop, width="stretch",
-                   disabled=running is None or not may_stop(running))
+start_column.button(
+    "Start training",
+    icon=":material/play_arrow:",
+    on_click=start,
+    disabled=running is not None,
+    type="primary",
+    width="stretch",
+)
+stop_column.button(
+    "Stop", icon=":material/stop:", on_click=stop, width="stretch", disabled=running is None or not may_stop(running)
+)
 if running is not None and not may_stop(running):
-    st.info("A training is running for the class: watch it below. Start works again once it has ended; only "
-            "whoever started it" + (" or the teacher (with the teacher key, on the Our class page)"
-                                    if teacher_key_set() else "") + " can stop it.", icon=":material/hourglass_top:")
+    st.info(
+        "A training is running for the class: watch it below. Start works again once it has ended; only "
+        "whoever started it"
+        + (" or the teacher (with the teacher key, on the Our class page)" if teacher_key_set() else "")
+        + " can stop it.",
+        icon=":material/hourglass_top:",
+    )
 elif busy := st.session_state.pop(BUSY_KEY, None):
     st.info(busy, icon=":material/hourglass_top:")
 
@@ -220,19 +280,33 @@ if runs:
     curves = [(run.name, list(run.runner.progress().history)) for run in runs]
     accuracy_tab.vega_lite_chart(runs_chart(curves, "accuracy", "Accuracy after each epoch"), width="stretch")
     loss_tab.vega_lite_chart(runs_chart(curves, "loss", "Loss after each epoch (lower is better)"), width="stretch")
-    st.caption("Solid: on the training images; dashed: on the test images. The wider apart a run's two curves, "
-               f"the more it memorised. This page keeps your last {MAX_RUNS} runs, for this browser session only.")
+    st.caption(
+        "Solid: on the training images; dashed: on the test images. The wider apart a run's two curves, "
+        f"the more it memorised. This page keeps your last {MAX_RUNS} runs, for this browser session only."
+    )
     for run in reversed(runs):
         last = run.runner.progress().history[-1]
         name_column, button_column = st.columns([5, 1], vertical_alignment="center")
-        name_column.markdown(f"**{run.name}**: training {last['train_accuracy']:.1%}, test {last['test_accuracy']:.1%}"
-                             f", gap {100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points")
-        button_column.button("Remove", icon=":material/delete:", key=f"remove_run_{run.number}", on_click=remove,
-                             args=(run.number,), width="stretch", help=f"Remove run {run.number} from the comparison.")
+        name_column.markdown(
+            f"**{run.name}**: training {last['train_accuracy']:.1%}, test {last['test_accuracy']:.1%}"
+            f", gap {100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points"
+        )
+        button_column.button(
+            "Remove",
+            icon=":material/delete:",
+            key=f"remove_run_{run.number}",
+            on_click=remove,
+            args=(run.number,),
+            width="stretch",
+            help=f"Remove run {run.number} from the comparison.",
+        )
 
 if (network := st.session_state.get(SESSION_NETWORK)) is not None:
-    st.success(f"Your latest network ({network.report['title']}) is ready to try on the **Draw** page, for this "
-               "session only: it is not saved.", icon=":material/draw:")
+    st.success(
+        f"Your latest network ({network.report['title']}) is ready to try on the **Draw** page, for this "
+        "session only: it is not saved.",
+        icon=":material/draw:",
+    )
     st.page_link("app_pages/draw.py", label="Try it on the Draw page", icon=":material/draw:")
 
 st.subheader("What to look for")

@@ -28,11 +28,13 @@ ELASTIC_SIGMA = 1.0  # px (28-px image), standard deviation of the grid's displa
 STYLE_RATE = {0: 0.35, 1: 0.45, 7: 0.25}  # share of these digits given a style MNIST lacks
 BASE_RATE = 0.4  # a base under STYLE_RATE[1] * BASE_RATE of the ones, flagged or not
 PLAIN_RATE = 0.35  # share of digits left exactly as MNIST has them
-DESCRIPTION = (f"digitlab.augment: {PLAIN_RATE * 100:.0f} % of the digits exactly as MNIST has them; the others "
-               f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width "
-               f"{THICKNESS[0]:g}..{THICKNESS[1]:+g} "
-               "px, rotation, slant, aspect, size, shift and elastic wobble, then refitted to the 20 px box and "
-               "centred by mass, like the app's preprocessing")  # for the training report
+DESCRIPTION = (
+    f"digitlab.augment: {PLAIN_RATE * 100:.0f} % of the digits exactly as MNIST has them; the others "
+    f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width "
+    f"{THICKNESS[0]:g}..{THICKNESS[1]:+g} "
+    "px, rotation, slant, aspect, size, shift and elastic wobble, then refitted to the 20 px box and "
+    "centred by mass, like the app's preprocessing"
+)  # for the training report
 
 
 def augment(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
@@ -55,6 +57,7 @@ def augment(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
 
 
 # --- stroke thickness -------------------------------------------------------------------------------------------
+
 
 def dilate(images: tf.Tensor, size: int = 2) -> tf.Tensor:
     """Thicker strokes: each pixel becomes the brightest in its size x size neighbourhood."""
@@ -87,6 +90,7 @@ def change_thickness(images: tf.Tensor, pixels: tf.Tensor) -> tf.Tensor:
 
 # --- styles MNIST lacks ------------------------------------------------------------------------------------------
 
+
 def add_styles(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """Some zeros get a slash, some ones a flag and some ones a base, some sevens a crossbar, drawn as pen lines.
 
@@ -99,8 +103,12 @@ def add_styles(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     styled = _uniform(batch, 0, 1) < rate
     with_base = (labels == 1) & (_uniform(batch, 0, 1) < STYLE_RATE[1] * BASE_RATE)
     chosen = tf.where(styled | with_base)  # (n, 1)
-    drawn = _draw_styles(tf.gather_nd(images, chosen), tf.gather_nd(labels, chosen),
-                         tf.gather_nd(styled, chosen), tf.gather_nd(with_base, chosen))
+    drawn = _draw_styles(
+        tf.gather_nd(images, chosen),
+        tf.gather_nd(labels, chosen),
+        tf.gather_nd(styled, chosen),
+        tf.gather_nd(with_base, chosen),
+    )
     return tf.tensor_scatter_nd_update(images, chosen, drawn)
 
 
@@ -173,6 +181,7 @@ def _ink_column(images, row):
 
 # --- geometry: slant, rotation, aspect, elastic wobble, then the app's size and centring ------------------------
 
+
 def warp_like_app(images: tf.Tensor, grown: tf.Tensor) -> tf.Tensor:
     """The images randomly bent, scaled so that their longer side is about 20 px and centred by mass like
     the app's preprocessing; `grown` (B,) is how much thicker their strokes were made. Brightest pixel 1."""
@@ -228,12 +237,12 @@ def _bilinear(images, points):
         return tf.gather(padded, row * (size + 2) + col, batch_dims=1)
 
     fr, fc = fraction[..., 0], fraction[..., 1]
-    value = ((1 - fr) * ((1 - fc) * at(0, 0) + fc * at(0, 1))
-             + fr * ((1 - fc) * at(1, 0) + fc * at(1, 1)))
+    value = (1 - fr) * ((1 - fc) * at(0, 0) + fc * at(0, 1)) + fr * ((1 - fc) * at(1, 0) + fc * at(1, 1))
     return tf.reshape(value, [-1, size, size, 1])
 
 
 # --- small helpers -------------------------------------------------------------------------------------------
+
 
 def _pixel_grid(size):
     """(size*size, 2) float32 (row, column) indices, row-major."""

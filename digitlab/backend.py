@@ -24,6 +24,7 @@ def import_keras():
         first = "keras" not in sys.modules
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import keras
+
         if first:
             # TensorFlow's hundreds of thousands of objects live as long as the process: take them out of
             # the garbage collector's full passes (a Streamlit server runs one after every script run).

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitlab.config import available_networks, model_path
 from digitlab.blas import use_one_blas_thread
+from digitlab.config import available_networks, model_path
 from digitlab.inference import as_network_input, load_network
 from digitlab.pen import load_pen_digits, render_strokes
 from digitlab.preprocess import to_mnist
@@ -42,14 +42,18 @@ def bench_network(name: str, drawings: list[np.ndarray], predict_calls: int = 30
         inference.append(done - prepared)
         total.append(done - started)
     keras_predict = []
-    inputs = [as_network_input(network.model, to_mnist(d)[None]) for d in drawings[:predict_calls + 1]]
+    inputs = [as_network_input(network.model, to_mnist(d)[None]) for d in drawings[: predict_calls + 1]]
     network.model.predict(inputs[0], verbose=0)
     for x in inputs[1:]:
         started = time.perf_counter()
         network.model.predict(x, verbose=0)
         keras_predict.append(time.perf_counter() - started)
-    result = {"preprocess_ms": percentiles(preprocess), "inference_ms": percentiles(inference),
-              "total_ms": percentiles(total), "keras_predict_ms": percentiles(keras_predict)}
+    result = {
+        "preprocess_ms": percentiles(preprocess),
+        "inference_ms": percentiles(inference),
+        "total_ms": percentiles(total),
+        "keras_predict_ms": percentiles(keras_predict),
+    }
     result["speedup_vs_keras_predict_p50"] = round(result["keras_predict_ms"]["p50"] / result["total_ms"]["p50"], 1)
     return result
 

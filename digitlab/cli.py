@@ -38,9 +38,17 @@ def predict(args) -> int:
             verdict = judge.verdict(x, p)
         else:
             verdict = Verdict(BLANK, None, "") if x is None else Verdict(DIGIT, int(p.argmax()), "")
-        print(json.dumps({"file": name, "verdict": verdict.kind, "digit": verdict.digit,
-                          **({"reason": verdict.reason} if verdict.kind == NOT_A_DIGIT else {}),
-                          "probabilities": [0.0] * len(p) if x is None else [round(float(v), 6) for v in p]}))
+        print(
+            json.dumps(
+                {
+                    "file": name,
+                    "verdict": verdict.kind,
+                    "digit": verdict.digit,
+                    **({"reason": verdict.reason} if verdict.kind == NOT_A_DIGIT else {}),
+                    "probabilities": [0.0] * len(p) if x is None else [round(float(v), 6) for v in p],
+                }
+            )
+        )
     return 1 if failed else 0
 
 
@@ -60,8 +68,9 @@ def evaluate_pen(args) -> int:
     pen = load_pen_digits(args.path)
     if args.limit:
         pen = pen.subset(np.arange(min(args.limit, len(pen))))
-    rendering = Rendering(brush=args.brush, height=args.height, spread=args.spread,
-                          black_on_white=args.black_on_white, seed=args.seed)
+    rendering = Rendering(
+        brush=args.brush, height=args.height, spread=args.spread, black_on_white=args.black_on_white, seed=args.seed
+    )
     result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors), judge=digit_judge())
     if args.errors:
         error_gallery(result.pop("inputs"), pen.labels, np.asarray(result["predicted"])).save(args.errors)
@@ -72,7 +81,7 @@ def evaluate_pen(args) -> int:
     unread = f"   ({result['unread']} read as empty)" if result["unread"] else ""
     print(f"  overall      {result['accuracy']:.2%}{unread}")
     if "refused" in result:
-        print(f"  refused      {result['refused_share']:.2%}   ({result['refused']} called \"not a digit\")")
+        print(f'  refused      {result["refused_share"]:.2%}   ({result["refused"]} called "not a digit")')
     for title, key in (("digit", "per_digit"), ("source", "per_source")):
         for group, share in result[key].items():
             print(f"  {title} {group:<6} {share['accuracy']:.2%}  of {share['samples']}")

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS drawings (
 # What a visitor is told for each kind of SQLite failure (sqlite3.Error.sqlite_errorname).
 BUSY = "The class's collection is busy with other saves. Try again in a moment."
 FAILURES = {
-    "SQLITE_BUSY": BUSY, "SQLITE_LOCKED": BUSY,
+    "SQLITE_BUSY": BUSY,
+    "SQLITE_LOCKED": BUSY,
     "SQLITE_READONLY": "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher.",
     "SQLITE_NOTADB": "The class's collection file is damaged. Tell the teacher.",
     "SQLITE_CORRUPT": "The class's collection file is damaged. Tell the teacher.",
@@ -103,8 +104,9 @@ class ClassCollection:
         self._ready = threading.Lock()
         self._created = False
 
-    def save(self, x: np.ndarray, label: int, predicted: int | None = None, network: str | None = None,
-             picture=None) -> int:
+    def save(
+        self, x: np.ndarray, label: int, predicted: int | None = None, network: str | None = None, picture=None
+    ) -> int:
         """Stores a drawing's (28, 28) input, pixels in [0, 1], with its label and a small copy of `picture`
         (an image or array, as digitlab.preprocess reads); returns its id."""
         if not 0 <= int(label) < NUM_CLASSES:
@@ -113,16 +115,26 @@ class ClassCollection:
         if x.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"expected a {IMAGE_SIZE} x {IMAGE_SIZE} input, got {x.shape}")
         pixels = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8) if x.dtype != np.uint8 else x
-        row = (datetime.now(timezone.utc).isoformat(timespec="seconds"), int(label),
-               None if predicted is None else int(predicted), network, pixels.tobytes(),
-               None if picture is None else small_picture(picture), MAX_DRAWINGS)
+        row = (
+            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            int(label),
+            None if predicted is None else int(predicted),
+            network,
+            pixels.tobytes(),
+            None if picture is None else small_picture(picture),
+            MAX_DRAWINGS,
+        )
         with self._connection() as connection:
             cursor = connection.execute(  # one statement: the count and the insert cannot interleave with others
                 "INSERT INTO drawings (created, label, predicted, network, pixels, picture) "
-                "SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM drawings) < ?", row)
+                "SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM drawings) < ?",
+                row,
+            )
         if cursor.rowcount != 1:
-            raise StoreError(f"The class's collection is full ({MAX_DRAWINGS:,} drawings). "
-                             "The teacher can export it and clear it on the Our class page.")
+            raise StoreError(
+                f"The class's collection is full ({MAX_DRAWINGS:,} drawings). "
+                "The teacher can export it and clear it on the Our class page."
+            )
         return int(cursor.lastrowid)
 
     def delete(self, drawing_id: int) -> bool:
@@ -139,10 +151,19 @@ class ClassCollection:
         """Every saved drawing, oldest first, without its picture (see picture())."""
         with self._connection() as connection:
             rows = connection.execute(
-                "SELECT id, created, label, predicted, network, pixels FROM drawings ORDER BY id").fetchall()
-        return [SavedDrawing(id=r[0], created=r[1], label=r[2], predicted=r[3], network=r[4],
-                             pixels=np.frombuffer(r[5], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
-                for r in rows]
+                "SELECT id, created, label, predicted, network, pixels FROM drawings ORDER BY id"
+            ).fetchall()
+        return [
+            SavedDrawing(
+                id=r[0],
+                created=r[1],
+                label=r[2],
+                predicted=r[3],
+                network=r[4],
+                pixels=np.frombuffer(r[5], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE),
+            )
+            for r in rows
+        ]
 
     def picture(self, drawing_id: int) -> bytes | None:
         """One drawing's small PNG, as it was drawn or photographed (None if it has none)."""
@@ -165,8 +186,13 @@ class ClassCollection:
         (x_train and y_train are empty); np.load(...) reads it without pickle."""
         images, labels = self.arrays()
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, x_train=np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8),
-                            y_train=np.zeros(0, np.uint8), x_test=images, y_test=labels)
+        np.savez_compressed(
+            buffer,
+            x_train=np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8),
+            y_train=np.zeros(0, np.uint8),
+            x_test=images,
+            y_test=labels,
+        )
         return buffer.getvalue()
 
     def _connection(self) -> "_Connection":

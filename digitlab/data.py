@@ -113,8 +113,10 @@ def validate(arrays: dict) -> dict:
         if images.min() < 0 or images.max() > 255:
             raise DataError(f"x_{split} has pixels outside 0-255; expected uint8 pixels.")
         if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= NUM_CLASSES:
-            raise DataError(f"y_{split} must hold integer labels 0-{NUM_CLASSES - 1}; found {labels.dtype} "
-                            f"from {labels.min()} to {labels.max()}.")
+            raise DataError(
+                f"y_{split} must hold integer labels 0-{NUM_CLASSES - 1}; found {labels.dtype} "
+                f"from {labels.min()} to {labels.max()}."
+            )
         checked[f"x_{split}"] = images.astype(np.uint8, copy=False)
         checked[f"y_{split}"] = labels.astype(np.uint8, copy=False)
     return checked

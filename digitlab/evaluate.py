@@ -14,6 +14,7 @@ from digitlab.preprocess import to_mnist
 @dataclass(frozen=True)
 class Rendering:
     """How the pen digits are drawn onto the canvas before the app's pipeline reads them."""
+
     brush: float = DEFAULT_BRUSH
     height: float = 0.6  # digit height as a fraction of the canvas
     spread: float = 0.1  # random offset, as a fraction of the canvas, each way
@@ -28,16 +29,24 @@ def canvas_inputs(pen: PenDigits, rendering: Rendering = Rendering()) -> tuple[n
     inputs = np.zeros((len(pen), IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     has_ink = np.zeros(len(pen), dtype=bool)
     for i in range(len(pen)):
-        canvas = render_strokes(pen.strokes(i), CANVAS_SIZE, rendering.brush, rendering.height,
-                                tuple(offsets[i]), ink=ink, background=background)
+        canvas = render_strokes(
+            pen.strokes(i),
+            CANVAS_SIZE,
+            rendering.brush,
+            rendering.height,
+            tuple(offsets[i]),
+            ink=ink,
+            background=background,
+        )
         x = to_mnist(canvas)
         if x is not None:
             inputs[i], has_ink[i] = x, True
     return inputs, has_ink
 
 
-def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False,
-             judge=None) -> dict:
+def evaluate(
+    network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False, judge=None
+) -> dict:
     """Accuracy overall, per digit and per source, and the predictions (-1 where nothing was read);
     with keep_inputs, also the (N, 28, 28) network inputs under "inputs"; with a digitlab.verdict.DigitJudge,
     how many of these digits it would call "not a digit" (a digit refused is a digit the page does not read)."""
@@ -53,15 +62,19 @@ def evaluate(network: Network, pen: PenDigits, rendering: Rendering = Rendering(
         "per_digit": {str(d): _share(correct[pen.labels == d]) for d in range(NUM_CLASSES)},
         "per_source": per_source,
         "unread": int((~has_ink).sum()),
-        **({"refused": int(refused.sum()), "refused_share": float(refused.mean()) if len(refused) else 0.0}
-           if refused is not None else {}),
+        **(
+            {"refused": int(refused.sum()), "refused_share": float(refused.mean()) if len(refused) else 0.0}
+            if refused is not None
+            else {}
+        ),
         "predicted": predicted.tolist(),
         **({"inputs": inputs} if keep_inputs else {}),
     }
 
 
-def error_gallery(inputs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, limit: int = 120,
-                  columns: int = 12, scale: int = 3) -> Image.Image:
+def error_gallery(
+    inputs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, limit: int = 120, columns: int = 12, scale: int = 3
+) -> Image.Image:
     """The misread digits as the network saw them, each captioned "label>read", in a grid (a PNG for a report)."""
     wrong = np.flatnonzero(predicted != labels)[:limit]
     cell_w, cell_h = IMAGE_SIZE * scale, IMAGE_SIZE * scale + 12

@@ -54,15 +54,25 @@ class Preset:
 TIMES = {2: "Twice", 5: "Five times", 10: "Ten times", 20: "Twenty times"}
 
 PRESETS = {
-    "overfit": Preset("Make it overfit", "seed", 1_000, 35,
-                      "Few images, many epochs: the network learns its {images} training images by heart "
-                      "(training accuracy near 100 %) while the test accuracy stalls far below.",
-                      "About half a minute on a quiet server; up to a few minutes on a busy one, as a training gives "
-                      "way to everything else."),
-    "narrow": Preset("Narrow the gap", "dropout", 10_000, 15,
-                     "{times} the images ({images}) and dropout: more to learn from and less to memorise with, "
-                     "so the test curve follows the training curve much more closely.",
-                     "About 45 seconds on a quiet server; up to four minutes on a busy one."),
+    "overfit": Preset(
+        "Make it overfit",
+        "seed",
+        1_000,
+        35,
+        "Few images, many epochs: the network learns its {images} training images by heart "
+        "(training accuracy near 100 %) while the test accuracy stalls far below.",
+        "About half a minute on a quiet server; up to a few minutes on a busy one, as a training gives "
+        "way to everything else.",
+    ),
+    "narrow": Preset(
+        "Narrow the gap",
+        "dropout",
+        10_000,
+        15,
+        "{times} the images ({images}) and dropout: more to learn from and less to memorise with, "
+        "so the test curve follows the training curve much more closely.",
+        "About 45 seconds on a quiet server; up to four minutes on a busy one.",
+    ),
 }
 
 
@@ -84,6 +94,7 @@ def build_variant(name: str):
 @dataclass(frozen=True)
 class ExperimentData:
     """The images an experiment may train on (the pool), those it is tested on, and where they come from."""
+
     x_pool: np.ndarray
     y_pool: np.ndarray
     x_test: np.ndarray
@@ -103,9 +114,19 @@ def experiment_data(mnist: Mnist | None) -> ExperimentData:
     (5 000 each), so that the network is still tested only on images it never trained on.
     """
     if mnist is not None:
-        return ExperimentData(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
-                              "full MNIST (keras.datasets.mnist): 60 000 training images, 10 000 test images")
+        return ExperimentData(
+            mnist.x_train,
+            mnist.y_train,
+            mnist.x_test,
+            mnist.y_test,
+            "full MNIST (keras.datasets.mnist): 60 000 training images, 10 000 test images",
+        )
     images, labels = load_test_set()
-    return ExperimentData(images[0::2], labels[0::2], images[1::2], labels[1::2],
-                          "the bundled MNIST test set, as full MNIST could not be downloaded: "
-                          f"{len(images[0::2]):,} of its images to train on, the other {len(images[1::2]):,} to test")
+    return ExperimentData(
+        images[0::2],
+        labels[0::2],
+        images[1::2],
+        labels[1::2],
+        "the bundled MNIST test set, as full MNIST could not be downloaded: "
+        f"{len(images[0::2]):,} of its images to train on, the other {len(images[1::2]):,} to test",
+    )

@@ -39,16 +39,27 @@ def load_lesson_data(mnist: Mnist | None) -> LessonData:
         arrays = {name: getattr(mnist, name) for name in ("x_train", "y_train", "x_test", "y_test")}
         return LessonData(arrays, "keras.datasets.mnist.load_data()", complete=True)
     images, labels = load_test_set()
-    return LessonData({"x_test": images, "y_test": labels},
-                      f"the test set bundled with this app ({BUNDLED_TEST_SET.parent.name}/{BUNDLED_TEST_SET.name})",
-                      complete=False)
+    return LessonData(
+        {"x_test": images, "y_test": labels},
+        f"the test set bundled with this app ({BUNDLED_TEST_SET.parent.name}/{BUNDLED_TEST_SET.name})",
+        complete=False,
+    )
 
 
 def array_table(arrays: dict) -> pd.DataFrame:
     """One row per array: its name, shape, dtype, value range and meaning."""
-    return pd.DataFrame([{"array": name, "shape": str(array.shape), "dtype": str(array.dtype),
-                          "values": f"{array.min()} to {array.max()}", "what it holds": MEANINGS.get(name, "")}
-                         for name, array in arrays.items()])
+    return pd.DataFrame(
+        [
+            {
+                "array": name,
+                "shape": str(array.shape),
+                "dtype": str(array.dtype),
+                "values": f"{array.min()} to {array.max()}",
+                "what it holds": MEANINGS.get(name, ""),
+            }
+            for name, array in arrays.items()
+        ]
+    )
 
 
 def label_counts(labels: np.ndarray) -> pd.DataFrame:
@@ -60,8 +71,9 @@ def label_counts(labels: np.ndarray) -> pd.DataFrame:
 def samples_per_digit(labels: np.ndarray, per_digit: int, seed: int = 0) -> np.ndarray:
     """(10, per_digit) indices: a row of randomly chosen images for each digit, the same for the same seed."""
     rng = np.random.default_rng(seed)
-    return np.stack([rng.choice(np.flatnonzero(labels == digit), per_digit, replace=False)
-                     for digit in range(NUM_CLASSES)])
+    return np.stack(
+        [rng.choice(np.flatnonzero(labels == digit), per_digit, replace=False) for digit in range(NUM_CLASSES)]
+    )
 
 
 def mosaic(images: np.ndarray, indices: np.ndarray, gap: int = 2) -> np.ndarray:
@@ -71,7 +83,7 @@ def mosaic(images: np.ndarray, indices: np.ndarray, gap: int = 2) -> np.ndarray:
     picture = np.full((rows * step - gap, columns * step - gap), 64, np.uint8)
     for r in range(rows):
         for c in range(columns):
-            picture[r * step:r * step + IMAGE_SIZE, c * step:c * step + IMAGE_SIZE] = images[indices[r, c]]
+            picture[r * step : r * step + IMAGE_SIZE, c * step : c * step + IMAGE_SIZE] = images[indices[r, c]]
     return picture
 
 

@@ -35,8 +35,10 @@ def _decoded(source: str | Path | bytes, name: str) -> Image.Image:
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ImageError(f"{name} is {width} × {height} pixels; the most this app reads is "
-                                 f"{MAX_PIXELS // 1_000_000} megapixels. Crop or shrink it first.")
+                raise ImageError(
+                    f"{name} is {width} × {height} pixels; the most this app reads is "
+                    f"{MAX_PIXELS // 1_000_000} megapixels. Crop or shrink it first."
+                )
             image.seek(0)  # an animated GIF or WebP: its first frame
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at a reduced scale, much faster
             image.load()

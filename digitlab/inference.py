@@ -89,8 +89,12 @@ class Network:
             return np.asarray(self.model(x, training=False))
         if len(x) <= self._numpy_batch:
             return run(self._numpy_layers, x)
-        return np.concatenate([run(self._numpy_layers, x[start:start + self._numpy_batch])
-                               for start in range(0, len(x), self._numpy_batch)])
+        return np.concatenate(
+            [
+                run(self._numpy_layers, x[start : start + self._numpy_batch])
+                for start in range(0, len(x), self._numpy_batch)
+            ]
+        )
 
 
 def load_network(path: str | Path, name: str | None = None) -> Network:
@@ -109,9 +113,11 @@ def load_network(path: str | Path, name: str | None = None) -> Network:
 
 
 def missing_network(path: Path) -> ModelError:
-    return ModelError(f"No trained network at {path}. Create it with: {_train_command(path)}",
-                      "This network has not been trained on this server yet. "
-                      f"Whoever runs the app can create it with: {_train_command(path, visitor=True)}")
+    return ModelError(
+        f"No trained network at {path}. Create it with: {_train_command(path)}",
+        "This network has not been trained on this server yet. "
+        f"Whoever runs the app can create it with: {_train_command(path, visitor=True)}",
+    )
 
 
 def _read_layers(path: Path):
@@ -124,9 +130,11 @@ def _read_layers(path: Path):
 
 
 def _unusable(path: Path, why: str) -> ModelError:
-    return ModelError(f"{path} could not be loaded: {why}. Retrain it with: {_train_command(path)}",
-                      "This network's file cannot be used on this server: it is damaged, or not a network this app "
-                      f"runs. Whoever runs the app can retrain it with: {_train_command(path, visitor=True)}")
+    return ModelError(
+        f"{path} could not be loaded: {why}. Retrain it with: {_train_command(path)}",
+        "This network's file cannot be used on this server: it is damaged, or not a network this app "
+        f"runs. Whoever runs the app can retrain it with: {_train_command(path, visitor=True)}",
+    )
 
 
 def _train_command(path: Path, visitor: bool = False) -> str:
@@ -136,20 +144,32 @@ def _train_command(path: Path, visitor: bool = False) -> str:
 
 
 NUMBER = (int, float)
-REPORT_FIELDS = {"recipe": dict, "history": list, "train_accuracy": NUMBER, "test_accuracy": NUMBER,
-                 "parameters": int, "seconds": NUMBER}
+REPORT_FIELDS = {
+    "recipe": dict,
+    "history": list,
+    "train_accuracy": NUMBER,
+    "test_accuracy": NUMBER,
+    "parameters": int,
+    "seconds": NUMBER,
+}
 RECIPE_FIELDS = {"layers": list, "epochs": int, "training_images": int, "test_images": int}
-EPOCH_FIELDS = {"epoch": int, **{f"{split}_{measure}": NUMBER for split in ("train", "test")
-                                 for measure in ("accuracy", "loss")}}
+EPOCH_FIELDS = {
+    "epoch": int,
+    **{f"{split}_{measure}": NUMBER for split in ("train", "test") for measure in ("accuracy", "loss")},
+}
 
 
 def _wrong_fields(report) -> list[str]:
     """The fields the pages read that are missing or of the wrong type."""
+
     def wrong(record, fields: dict, prefix: str = "") -> list[str]:
         if not isinstance(record, dict):
             return [prefix.rstrip(".") or "the whole report"]
-        return [prefix + key for key, kind in fields.items()
-                if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool)]
+        return [
+            prefix + key
+            for key, kind in fields.items()
+            if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool)
+        ]
 
     found = wrong(report, REPORT_FIELDS)
     if not found:
@@ -164,8 +184,10 @@ def read_report(path: str | Path) -> dict:
     checked, so that a page reading them cannot fail halfway."""
     path = Path(path)
     problem = f"Retrain with: {_train_command(path.with_suffix('.keras'))}"
-    visitor = ("This network's training report cannot be read on this server. Whoever runs the app can retrain "
-               f"it with: {_train_command(path.with_suffix('.keras'), visitor=True)}")
+    visitor = (
+        "This network's training report cannot be read on this server. Whoever runs the app can retrain "
+        f"it with: {_train_command(path.with_suffix('.keras'), visitor=True)}"
+    )
     try:
         report = json.loads(path.read_text())
     except FileNotFoundError as error:

@@ -19,8 +19,10 @@ def layer_views(network: Network, x: np.ndarray) -> list[LayerView]:
     """Every layer's output for one (28, 28) input, in order, ending with the probabilities."""
     model = network.model
     outputs = _extractor(model)(as_network_input(model, x[None]), training=False)
-    return [LayerView(layer.name, type(layer).__name__, np.asarray(output)[0])
-            for layer, output in zip(model.layers, outputs)]
+    return [
+        LayerView(layer.name, type(layer).__name__, np.asarray(output)[0])
+        for layer, output in zip(model.layers, outputs)
+    ]
 
 
 def strongest_units(hidden: np.ndarray, count: int = 8) -> np.ndarray:
@@ -59,7 +61,7 @@ def feature_map_grid(maps: np.ndarray, columns: int = 8, count: int | None = Non
         span = m.max() - m.min()
         tile = (m - m.min()) / span if span > 0 else np.zeros_like(m)
         top, left = (c // columns) * (height + 1), (c % columns) * (width + 1)
-        grid[top:top + height, left:left + width] = tile
+        grid[top : top + height, left : left + width] = tile
     return grid
 
 
@@ -67,7 +69,7 @@ def hidden_as_image(hidden: np.ndarray, width: int = 32) -> np.ndarray:
     """A vector of activations as a (len / width, width) picture in [0, 1] (512 units -> 16 x 32)."""
     rows = -(-len(hidden) // width)
     padded = np.zeros(rows * width, np.float32)
-    padded[:len(hidden)] = hidden / hidden.max() if hidden.max() > 0 else hidden
+    padded[: len(hidden)] = hidden / hidden.max() if hidden.max() > 0 else hidden
     return padded.reshape(rows, width)
 
 

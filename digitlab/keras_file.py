@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-
 WEIGHTED = ("Dense", "Conv2D", "BatchNormalization")  # the layer kinds that cannot be without weights
 
 
 @dataclass(frozen=True)
 class LayerSpec:
     """One layer: its Keras class name, its config, and its weights as Keras's get_weights() gives them."""
+
     kind: str
     config: dict
     weights: list[np.ndarray]
@@ -60,8 +60,10 @@ def _layers(config: dict, weights_file, h5py) -> SavedLayers:
         raise ValueError("the network does not begin with its input shape")
     with h5py.File(weights_file, "r") as weights:
         used: dict[str, int] = {}
-        layers = [LayerSpec(entry["class_name"], entry["config"], _variables(weights, _path(entry, used)))
-                  for entry in layer_configs[1:]]
+        layers = [
+            LayerSpec(entry["class_name"], entry["config"], _variables(weights, _path(entry, used)))
+            for entry in layer_configs[1:]
+        ]
     missing = [layer.config.get("name") for layer in layers if layer.kind in WEIGHTED and not layer.weights]
     if missing:
         raise ValueError(f"no weights for its layers {missing}")
@@ -70,9 +72,10 @@ def _layers(config: dict, weights_file, h5py) -> SavedLayers:
 
 def model_layers(model) -> SavedLayers:
     """The same description of a Keras model in memory (one just trained, say)."""
-    return SavedLayers(input_shape=tuple(model.input_shape),
-                       layers=[LayerSpec(type(layer).__name__, layer.get_config(), layer.get_weights())
-                               for layer in model.layers])
+    return SavedLayers(
+        input_shape=tuple(model.input_shape),
+        layers=[LayerSpec(type(layer).__name__, layer.get_config(), layer.get_weights()) for layer in model.layers],
+    )
 
 
 def _path(entry: dict, used: dict[str, int]) -> str:

@@ -59,6 +59,7 @@ class TrainingBusy(Exception):
 @dataclass(frozen=True)
 class Progress:
     """What a page shows while a training runs: a snapshot, safe to read from any thread."""
+
     state: str  # WAITING, RUNNING, FINISHED, STOPPED or FAILED
     epochs: int  # planned
     batches_per_epoch: int
@@ -87,9 +88,19 @@ class LiveTraining:
     started it (a session's token), so that a page can let only them stop it.
     """
 
-    def __init__(self, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-                 variant: str = "seed", epochs: int = 10, batch_size: int = BATCH_SIZE, seed: int = 0,
-                 idle_timeout: float | None = None, owner: str | None = None):
+    def __init__(
+        self,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_test: np.ndarray,
+        y_test: np.ndarray,
+        variant: str = "seed",
+        epochs: int = 10,
+        batch_size: int = BATCH_SIZE,
+        seed: int = 0,
+        idle_timeout: float | None = None,
+        owner: str | None = None,
+    ):
         if variant not in VARIANTS:
             raise ValueError(f"Unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}.")
         self.data = (x_train, y_train, x_test, y_test)
@@ -122,12 +133,24 @@ class LiveTraining:
             raise RuntimeError("This training has already been started; make a new LiveTraining to train again.")
         global _latest
         if not TRAINING_SLOT.acquire(blocking=False):
-            raise TrainingBusy("A training is already running for the class. Watch it, and start yours when it "
-                               "has ended.")
+            raise TrainingBusy(
+                "A training is already running for the class. Watch it, and start yours when it has ended."
+            )
         try:
-            self._child = _Child(self.data, ["--variant", self.variant, "--epochs", str(self.epochs),
-                                             "--batch-size", str(self.batch_size), "--seed", str(self.seed)],
-                                 self.idle_timeout)
+            self._child = _Child(
+                self.data,
+                [
+                    "--variant",
+                    self.variant,
+                    "--epochs",
+                    str(self.epochs),
+                    "--batch-size",
+                    str(self.batch_size),
+                    "--seed",
+                    str(self.seed),
+                ],
+                self.idle_timeout,
+            )
         except BaseException:
             TRAINING_SLOT.release()
             raise
@@ -153,8 +176,15 @@ class LiveTraining:
             return Progress(WAITING, self.epochs, self.batches_per_epoch, 0, (), 0.0)
         child.last_watched = time.monotonic()
         end = child.ended or time.monotonic()
-        return Progress(child.state, self.epochs, self.batches_per_epoch, child.batches, child.history,
-                        round(end - child.started, 1), child.error)
+        return Progress(
+            child.state,
+            self.epochs,
+            self.batches_per_epoch,
+            child.batches,
+            child.history,
+            round(end - child.started, 1),
+            child.error,
+        )
 
     def report(self) -> dict:
         """The training's recipe, history and last measured scores, shaped like train.py's reports."""
@@ -165,11 +195,19 @@ class LiveTraining:
         return {
             "network": "experiment",
             "title": f"{variant.title}, {len(progress.history)} epochs on {len(x_train):,} images",
-            "recipe": {"variant": self.variant, "layers": variant.title, "optimizer": "rmsprop",
-                       "loss": "categorical_crossentropy", "epochs": len(progress.history),
-                       "planned_epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
-                       "training_images": int(len(x_train)), "test_images": int(len(x_test)),
-                       "pixels": "uint8 / 255"},
+            "recipe": {
+                "variant": self.variant,
+                "layers": variant.title,
+                "optimizer": "rmsprop",
+                "loss": "categorical_crossentropy",
+                "epochs": len(progress.history),
+                "planned_epochs": self.epochs,
+                "batch_size": self.batch_size,
+                "seed": self.seed,
+                "training_images": int(len(x_train)),
+                "test_images": int(len(x_test)),
+                "pixels": "uint8 / 255",
+            },
             "history": list(progress.history),
             **{key: last.get(key) for key in ("train_accuracy", "train_loss", "test_accuracy", "test_loss")},
             "parameters": self._child.parameters if self._child else None,
@@ -181,8 +219,9 @@ class LiveTraining:
         """The trained network, ready for the Draw page (after the training is over). It reads with its
         weights in NumPy; its file, which Network.model would load into Keras, lasts as long as this object."""
         if not self.has_network:
-            raise RuntimeError("The training is not over yet." if not self.progress().over
-                               else "This training saved no network.")
+            raise RuntimeError(
+                "The training is not over yet." if not self.progress().over else "This training saved no network."
+            )
         return Network(name=name, path=self._child.model_file, report=self.report())
 
 
@@ -200,7 +239,10 @@ class _Child:
             np.savez(self.inputs, **dict(zip(("x_train", "y_train", "x_test", "y_test"), data)))
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "digitlab.training_worker", str(self.inputs), str(self.model_file), *options],
-                cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                cwd=PROJECT_DIR,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise

@@ -19,15 +19,23 @@ def overfitting_turn(history: list[dict], learnt: float = 0.99) -> dict:
     (after it, the network grows surer of its answers on new digits, wrong ones included)."""
     at = next((epoch for epoch in history if epoch["train_accuracy"] >= learnt), None)
     lowest = min(history, key=lambda epoch: epoch["test_loss"])
-    return {"learnt_epoch": at and at["epoch"], "test_then": at and at["test_accuracy"],
-            "test_last": history[-1]["test_accuracy"], "lowest_test_loss_epoch": lowest["epoch"]}
+    return {
+        "learnt_epoch": at and at["epoch"],
+        "test_then": at and at["test_accuracy"],
+        "test_last": history[-1]["test_accuracy"],
+        "lowest_test_loss_epoch": lowest["epoch"],
+    }
 
 
 def history_points(history: list[dict]) -> list[dict]:
     """A training history (one dict per epoch) in long form: one point per epoch, set (training/test) and
     measure (accuracy/loss), as plain dicts for a chart."""
-    return [{"epoch": epoch["epoch"], "set": label, "measure": measure, "value": epoch[f"{key}_{measure}"]}
-            for epoch in history for key, label in SETS.items() for measure in ("accuracy", "loss")]
+    return [
+        {"epoch": epoch["epoch"], "set": label, "measure": measure, "value": epoch[f"{key}_{measure}"]}
+        for epoch in history
+        for key, label in SETS.items()
+        for measure in ("accuracy", "loss")
+    ]
 
 
 def accuracy_per_digit(labels: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
@@ -36,6 +44,11 @@ def accuracy_per_digit(labels: np.ndarray, predicted: np.ndarray) -> pd.DataFram
     rows = []
     for digit, name in enumerate(CLASS_NAMES):
         mine = labels == digit
-        rows.append({"digit": name, "count": int(mine.sum()),
-                     "accuracy": float((predicted[mine] == digit).mean()) if mine.any() else float("nan")})
+        rows.append(
+            {
+                "digit": name,
+                "count": int(mine.sum()),
+                "accuracy": float((predicted[mine] == digit).mean()) if mine.any() else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)

@@ -29,8 +29,9 @@ class Predictions:
 
 def predict(network: Network, images: np.ndarray, labels: np.ndarray, batch: int = BATCH) -> Predictions:
     """The network's answer and confidence for every image, computed a batch at a time."""
-    probabilities = np.concatenate([network.probabilities(images[start:start + batch])
-                                    for start in range(0, len(images), batch)])
+    probabilities = np.concatenate(
+        [network.probabilities(images[start : start + batch]) for start in range(0, len(images), batch)]
+    )
     return Predictions(np.asarray(labels), probabilities.argmax(axis=1), probabilities.max(axis=1))
 
 
@@ -45,8 +46,13 @@ def save_predictions(predictions: Predictions, path: Path, weights_sha256: str) 
     temporary = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
     try:
         with open(temporary, "wb") as file:
-            np.savez(file, labels=predictions.labels.astype(np.uint8), predicted=predictions.predicted.astype(np.uint8),
-                     confidence=predictions.confidence.astype(np.float32), weights_sha256=np.array(weights_sha256))
+            np.savez(
+                file,
+                labels=predictions.labels.astype(np.uint8),
+                predicted=predictions.predicted.astype(np.uint8),
+                confidence=predictions.confidence.astype(np.float32),
+                weights_sha256=np.array(weights_sha256),
+            )
         os.replace(temporary, path)  # a reader sees the old file or the new one, never half of one
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -59,18 +65,23 @@ def saved_predictions(path: Path, weights_sha256: str | None, labels: np.ndarray
         with np.load(path, allow_pickle=False) as saved:
             if weights_sha256 is None or str(saved["weights_sha256"]) != weights_sha256:
                 return None
-            kept = Predictions(saved["labels"].astype(np.int64), saved["predicted"].astype(np.int64),
-                               saved["confidence"])
+            kept = Predictions(
+                saved["labels"].astype(np.int64), saved["predicted"].astype(np.int64), saved["confidence"]
+            )
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing, damaged or foreign: they can be computed
         return None
-    if (kept.labels.shape != np.shape(labels) or (kept.labels != labels).any()
-            or kept.confidence.shape != kept.labels.shape):
+    if (
+        kept.labels.shape != np.shape(labels)
+        or (kept.labels != labels).any()
+        or kept.confidence.shape != kept.labels.shape
+    ):
         return None
     return kept
 
 
-def answers_on_test_set(network: Network, images: np.ndarray, labels: np.ndarray,
-                        folder: Path | None = None) -> Predictions:
+def answers_on_test_set(
+    network: Network, images: np.ndarray, labels: np.ndarray, folder: Path | None = None
+) -> Predictions:
     """The network's answers on the test set: the kept ones when they belong to its weights, else computed."""
     weights = (network.report or {}).get("weights_sha256")
     folder = folder or (Path(network.path).parent if network.path else None)
@@ -89,21 +100,24 @@ def keep_answers_on_test_set(model_file: Path) -> Path:
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """(10, 10) counts: row = true digit, column = predicted digit; the diagonal holds the right answers."""
-    return np.bincount(NUM_CLASSES * np.asarray(labels, np.int64) + predicted,
-                       minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES)
+    return np.bincount(
+        NUM_CLASSES * np.asarray(labels, np.int64) + predicted, minlength=NUM_CLASSES * NUM_CLASSES
+    ).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
 def confusion_table(matrix: np.ndarray) -> pd.DataFrame:
     """The matrix in long form for a heatmap: one row per (true, predicted) cell with its count and share of the row."""
     true, predicted = np.indices(matrix.shape)
     rows = matrix.sum(axis=1, keepdims=True)
-    return pd.DataFrame({
-        "true": np.asarray(CLASS_NAMES)[true.ravel()],
-        "predicted": np.asarray(CLASS_NAMES)[predicted.ravel()],
-        "count": matrix.ravel(),
-        "share": (matrix / np.maximum(rows, 1)).ravel(),
-        "correct": (true == predicted).ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "true": np.asarray(CLASS_NAMES)[true.ravel()],
+            "predicted": np.asarray(CLASS_NAMES)[predicted.ravel()],
+            "count": matrix.ravel(),
+            "share": (matrix / np.maximum(rows, 1)).ravel(),
+            "correct": (true == predicted).ravel(),
+        }
+    )
 
 
 def mistake_bins(largest: int, steps: int) -> list[tuple[int, int]]:

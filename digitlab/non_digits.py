@@ -39,6 +39,7 @@ Strokes = list[np.ndarray]
 
 # --- hand-drawn look -------------------------------------------------------------------------------------------
 
+
 def resample(stroke: np.ndarray, step: float = 0.02) -> np.ndarray:
     """The polyline with points every `step` (of the drawing's size): a wobble then bends it smoothly."""
     if len(stroke) < 2:
@@ -90,6 +91,7 @@ def line(*points) -> np.ndarray:
 
 # --- the kinds, as strokes --------------------------------------------------------------------------------------
 
+
 def dots(rng: np.random.Generator) -> Strokes:
     """One dot (a tap, or a tiny circle smaller than the brush), or a few dots scattered.
 
@@ -112,8 +114,9 @@ def lying_line(rng: np.random.Generator) -> Strokes:
     stroke = resample(ends)
     if rng.random() < 0.3:  # a wave
         t = np.linspace(0, 1, len(stroke))
-        stroke = stroke + np.outer(np.sin(2 * np.pi * rng.uniform(1, 3) * t) * rng.uniform(0.03, 0.1),
-                                   [-math.sin(angle), math.cos(angle)])
+        stroke = stroke + np.outer(
+            np.sin(2 * np.pi * rng.uniform(1, 3) * t) * rng.uniform(0.03, 0.1), [-math.sin(angle), math.cos(angle)]
+        )
     return [stroke]
 
 
@@ -123,8 +126,10 @@ def cross(rng: np.random.Generator) -> Strokes:
         return [line([0, 0.5], [1, 0.5]), line([0.5, 0], [0.5, 1])]
     a, b = rng.uniform(30, 60), rng.uniform(30, 60)
     ra, rb = math.radians(a), math.radians(b)
-    return [line([-math.cos(ra), -math.sin(ra)], [math.cos(ra), math.sin(ra)]),
-            line([math.cos(rb), -math.sin(rb)], [-math.cos(rb), math.sin(rb)])]
+    return [
+        line([-math.cos(ra), -math.sin(ra)], [math.cos(ra), math.sin(ra)]),
+        line([math.cos(rb), -math.sin(rb)], [-math.cos(rb), math.sin(rb)]),
+    ]
 
 
 def smiley(rng: np.random.Generator) -> Strokes:
@@ -154,9 +159,11 @@ def _smooth_path(knots: np.ndarray, per_segment: int = 12) -> np.ndarray:
     t = np.linspace(0, 1, per_segment, endpoint=False)[:, None]
     pieces = []
     for i in range(1, len(padded) - 2):
-        p0, p1, p2, p3 = padded[i - 1:i + 3]
-        pieces.append(0.5 * (2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                             + (-p0 + 3 * p1 - 3 * p2 + p3) * t ** 3))
+        p0, p1, p2, p3 = padded[i - 1 : i + 3]
+        pieces.append(
+            0.5
+            * (2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+        )
     return np.vstack(pieces + [knots[-1:]])
 
 
@@ -167,8 +174,12 @@ def _star() -> Strokes:
 
 def _heart() -> Strokes:
     t = np.linspace(0, 2 * np.pi, 80)
-    return [np.column_stack([16 * np.sin(t) ** 3, -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t)
-                                                     - np.cos(4 * t))]) / 16]
+    return [
+        np.column_stack(
+            [16 * np.sin(t) ** 3, -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))]
+        )
+        / 16
+    ]
 
 
 def _spiral() -> Strokes:
@@ -184,13 +195,21 @@ SHAPES: dict[str, Callable[[], Strokes]] = {
     "heart": _heart,
     "spiral": _spiral,
     "arrow": lambda: [line([0, 0.5], [1, 0.5]), line([0.7, 0.25], [1, 0.5], [0.7, 0.75])],
-    "hash": lambda: [line([0.35, 0], [0.25, 1]), line([0.75, 0], [0.65, 1]), line([0, 0.3], [1, 0.3]),
-                     line([0, 0.7], [1, 0.7])],
+    "hash": lambda: [
+        line([0.35, 0], [0.25, 1]),
+        line([0.75, 0], [0.65, 1]),
+        line([0, 0.3], [1, 0.3]),
+        line([0, 0.7], [1, 0.7]),
+    ],
     "zigzag": lambda: [line([0, 0.5], [0.2, 0], [0.4, 0.5], [0.6, 0], [0.8, 0.5], [1, 0])],
     "house": lambda: [line([0, 0.4], [0, 1], [1, 1], [1, 0.4], [0, 0.4], [0.5, 0], [1, 0.4])],
-    "sun": lambda: [arc(0, 0, 0.5, 0.5, 0, 360, 40)] + [
-        line([0.7 * math.cos(a), 0.7 * math.sin(a)], [1.1 * math.cos(a), 1.1 * math.sin(a)])
-        for a in np.radians(np.arange(0, 360, 45))],
+    "sun": lambda: (
+        [arc(0, 0, 0.5, 0.5, 0, 360, 40)]
+        + [
+            line([0.7 * math.cos(a), 0.7 * math.sin(a)], [1.1 * math.cos(a), 1.1 * math.sin(a)])
+            for a in np.radians(np.arange(0, 360, 45))
+        ]
+    ),
 }
 
 
@@ -217,8 +236,11 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
     "M": lambda: [line([0, 1], [0, 0], [0.5, 0.6], [1, 0], [1, 1])],
     "N": lambda: [line([0, 1], [0, 0], [1, 1], [1, 0])],
     "P": lambda: [line([0, 1], [0, 0]), _bowl(0.4, 0.27, 0.45, 0.27, -90, 90, [0, 0], [0, 0.54])],
-    "R": lambda: [line([0, 1], [0, 0]), _bowl(0.4, 0.27, 0.45, 0.27, -90, 90, [0, 0], [0, 0.54]),
-                  line([0.3, 0.54], [1, 1])],
+    "R": lambda: [
+        line([0, 1], [0, 0]),
+        _bowl(0.4, 0.27, 0.45, 0.27, -90, 90, [0, 0], [0, 0.54]),
+        line([0.3, 0.54], [1, 1]),
+    ],
     "U": lambda: [_bowl(0.5, 0.5, 0.5, 0.5, 180, 0, [0, 0], [1, 0])],
     "V": lambda: [line([0, 0], [0.5, 1], [1, 0])],
     "W": lambda: [line([0, 0], [0.25, 1], [0.5, 0.3], [0.75, 1], [1, 0])],
@@ -236,8 +258,14 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
     "h": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, -0.8], [0, 1], [0, 0.4]], [[0.9, 1]])],
     "h2": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, -0.8], [0, 1], [0, 0.4]], [[0.9, 0.9], [1.1, 1]])],
     "k": lambda: [line([0, -0.8], [0, 1]), line([0.8, 0], [0, 0.6], [0.8, 1])],
-    "m": lambda: [np.vstack([_bowl(0.25, 0.3, 0.25, 0.3, 180, 360, [[0, 0], [0, 1], [0, 0.3]], [[0.5, 1]]),
-                             _bowl(0.75, 0.3, 0.25, 0.3, 180, 360, [[0.5, 0.3]], [[1, 1]])])],
+    "m": lambda: [
+        np.vstack(
+            [
+                _bowl(0.25, 0.3, 0.25, 0.3, 180, 360, [[0, 0], [0, 1], [0, 0.3]], [[0.5, 1]]),
+                _bowl(0.75, 0.3, 0.25, 0.3, 180, 360, [[0.5, 0.3]], [[1, 1]]),
+            ]
+        )
+    ],
     "n": lambda: [_bowl(0.45, 0.4, 0.45, 0.4, 180, 360, [[0, 0], [0, 1], [0, 0.4]], [[0.9, 1]])],
     "p": lambda: [line([0, 0], [0, 1.8]), _bowl(0.4, 0.45, 0.45, 0.45, 250, 470, [[0, 0.1]], [[0, 0.85]])],
     "p2": lambda: [_bowl(0.4, 0.45, 0.45, 0.45, 250, 470, [[0, 0], [0, 1.8], [0, 0.1]], [[0, 0.85]])],
@@ -260,7 +288,12 @@ def hand_letter(rng: np.random.Generator) -> Strokes:
 
 
 STROKE_KINDS: dict[str, Callable[[np.random.Generator], Strokes]] = {
-    "dot": dots, "line": lying_line, "x": cross, "smiley": smiley, "scribble": scribble, "shape": shape,
+    "dot": dots,
+    "line": lying_line,
+    "x": cross,
+    "smiley": smiley,
+    "scribble": scribble,
+    "shape": shape,
     "letter": hand_letter,
 }
 
@@ -269,18 +302,28 @@ STROKE_KINDS: dict[str, Callable[[np.random.Generator], Strokes]] = {
 # the letters above, so that a detector cannot tell digits from non-digits by the pen alone.
 HAND_DIGITS: dict[int, list[Callable[[], Strokes]]] = {
     0: [lambda: [arc(0.5, 0.5, 0.35, 0.5, 270, 640)], lambda: [arc(0.5, 0.5, 0.35, 0.5, 250, 980, 80)]],
-    1: [lambda: [line([0.5, 0], [0.5, 1])], lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1])],
-        lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1]), line([0.25, 1], [0.85, 1])]],
+    1: [
+        lambda: [line([0.5, 0], [0.5, 1])],
+        lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1])],
+        lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1]), line([0.25, 1], [0.85, 1])],
+    ],
     2: [lambda: [_bowl(0.5, 0.3, 0.4, 0.3, 200, 390, [], [[0.05, 1], [0.95, 1]])]],
     3: [lambda: [np.vstack([arc(0.5, 0.25, 0.4, 0.25, 200, 450), arc(0.5, 0.75, 0.45, 0.25, 270, 520)])]],
-    4: [lambda: [line([0.6, 0], [0, 0.65], [1, 0.65]), line([0.7, 0.3], [0.7, 1])],
-        lambda: [line([0.1, 0], [0.05, 0.6], [0.9, 0.6]), line([0.8, 0], [0.8, 1])]],
+    4: [
+        lambda: [line([0.6, 0], [0, 0.65], [1, 0.65]), line([0.7, 0.3], [0.7, 1])],
+        lambda: [line([0.1, 0], [0.05, 0.6], [0.9, 0.6]), line([0.8, 0], [0.8, 1])],
+    ],
     5: [lambda: [line([0.9, 0], [0.15, 0]), _bowl(0.45, 0.68, 0.4, 0.32, 235, 500, [[0.15, 0], [0.1, 0.45]])]],
     6: [lambda: [_bowl(0.5, 0.72, 0.38, 0.28, 180, 540, [[0.8, 0.0], [0.3, 0.3]])]],
-    7: [lambda: [line([0, 0], [1, 0], [0.35, 1])],
-        lambda: [line([0, 0], [1, 0], [0.35, 1]), line([0.3, 0.5], [0.9, 0.5])]],
-    8: [lambda: [np.column_stack([0.5 + 0.3 * np.sin(2 * t), 0.5 - 0.5 * np.cos(t)])
-                 for t in [np.linspace(0, 2 * np.pi, 80)]]],
+    7: [
+        lambda: [line([0, 0], [1, 0], [0.35, 1])],
+        lambda: [line([0, 0], [1, 0], [0.35, 1]), line([0.3, 0.5], [0.9, 0.5])],
+    ],
+    8: [
+        lambda: [
+            np.column_stack([0.5 + 0.3 * np.sin(2 * t), 0.5 - 0.5 * np.cos(t)]) for t in [np.linspace(0, 2 * np.pi, 80)]
+        ]
+    ],
     9: [lambda: [_bowl(0.45, 0.3, 0.4, 0.3, 0, -360, [], [[0.85, 0.3], [0.8, 1]])]],
 }
 
@@ -298,6 +341,7 @@ def hand_digit_inputs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 # --- onto the canvas --------------------------------------------------------------------------------------------
 
+
 def stroke_canvas(strokes: Strokes, rng: np.random.Generator) -> np.ndarray:
     """The strokes, distorted by hand, drawn on the app's canvas at a random size and place.
 
@@ -307,8 +351,13 @@ def stroke_canvas(strokes: Strokes, rng: np.random.Generator) -> np.ndarray:
     blob = float(np.ptp(points, axis=0).max())
     height = blob if blob < DEFAULT_BRUSH / CANVAS_SIZE else rng.uniform(0.3, 0.75)
     drawn = distort(strokes, rng, wobbling=0.02 if blob >= DEFAULT_BRUSH / CANVAS_SIZE else 0.0)
-    return render_strokes(drawn, CANVAS_SIZE, DEFAULT_BRUSH * rng.uniform(0.8, 1.25), max(height, 1e-3),
-                          tuple(rng.uniform(-0.1, 0.1, 2) * CANVAS_SIZE))
+    return render_strokes(
+        drawn,
+        CANVAS_SIZE,
+        DEFAULT_BRUSH * rng.uniform(0.8, 1.25),
+        max(height, 1e-3),
+        tuple(rng.uniform(-0.1, 0.1, 2) * CANVAS_SIZE),
+    )
 
 
 def number_canvas(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -323,8 +372,9 @@ def number_canvas(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for k, digit in enumerate(chosen):
         big = np.asarray(Image.fromarray(digit).resize((cell, cell), Image.Resampling.BICUBIC))
         top = int(rng.integers(0, 9))
-        field[top:top + cell, k * step:k * step + cell] = np.maximum(field[top:top + cell, k * step:k * step + cell],
-                                                                     big)
+        field[top : top + cell, k * step : k * step + cell] = np.maximum(
+            field[top : top + cell, k * step : k * step + cell], big
+        )
     return _on_canvas(field, rng)
 
 
@@ -336,8 +386,9 @@ def font_letter_canvas(letter: str, font_path: Path, rng: np.random.Generator) -
     image = Image.new("L", (right - left + 40, bottom - top + 40), 0)
     ImageDraw.Draw(image).text((20 - left, 20 - top), letter, fill=255, font=font)
     shear, angle = rng.uniform(-0.3, 0.3), rng.uniform(-12, 12)
-    image = image.transform(image.size, Image.Transform.AFFINE, (1, shear, -shear * image.size[1] / 2, 0, 1, 0),
-                            Image.Resampling.BILINEAR).rotate(angle, Image.Resampling.BILINEAR, expand=True)
+    image = image.transform(
+        image.size, Image.Transform.AFFINE, (1, shear, -shear * image.size[1] / 2, 0, 1, 0), Image.Resampling.BILINEAR
+    ).rotate(angle, Image.Resampling.BILINEAR, expand=True)
     aspect = math.exp(rng.uniform(-0.2, 0.2))
     image = image.resize((max(1, int(image.size[0] * aspect)), max(1, int(image.size[1] / aspect))))
     return _on_canvas(np.asarray(image), rng)
@@ -349,12 +400,15 @@ def _on_canvas(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     room = CANVAS_SIZE - 20
     if max(ink.shape) > room:
         factor = room / max(ink.shape)
-        ink = np.asarray(Image.fromarray(ink).resize((max(1, int(ink.shape[1] * factor)),
-                                                      max(1, int(ink.shape[0] * factor))), Image.Resampling.LANCZOS))
+        ink = np.asarray(
+            Image.fromarray(ink).resize(
+                (max(1, int(ink.shape[1] * factor)), max(1, int(ink.shape[0] * factor))), Image.Resampling.LANCZOS
+            )
+        )
     canvas = np.zeros((CANVAS_SIZE, CANVAS_SIZE), np.uint8)
     top = int(rng.integers(0, CANVAS_SIZE - ink.shape[0] + 1))
     left = int(rng.integers(0, CANVAS_SIZE - ink.shape[1] + 1))
-    canvas[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    canvas[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
     return np.dstack([canvas, canvas, canvas, np.full_like(canvas, 255)])
 
 
@@ -369,8 +423,9 @@ def font_files() -> list[Path]:
 NON_DIGIT_KINDS = (*STROKE_KINDS, "number", "font_letter")
 
 
-def canvas_of(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None,
-              fonts: list[Path] | None = None) -> np.ndarray:
+def canvas_of(
+    kind: str, rng: np.random.Generator, digits: np.ndarray | None = None, fonts: list[Path] | None = None
+) -> np.ndarray:
     """One drawing of `kind` on the canvas (RGBA). "number" needs MNIST `digits`; "font_letter" `fonts`."""
     if kind in STROKE_KINDS:
         return stroke_canvas(STROKE_KINDS[kind](rng), rng)

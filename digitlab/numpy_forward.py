@@ -36,8 +36,9 @@ def _functions(layers: list) -> list[Layer] | None:
             functions.append(_dense(*weights, IN_PLACE[config["activation"]]))
         elif kind == "Conv2D" and _plain_convolution(config):
             kernel, *bias = weights
-            functions.append(_conv2d(kernel, bias[0] if bias else 0.0, config["padding"],
-                                     IN_PLACE[config["activation"]]))
+            functions.append(
+                _conv2d(kernel, bias[0] if bias else 0.0, config["padding"], IN_PLACE[config["activation"]])
+            )
         elif kind == "BatchNormalization" and config["axis"] in (-1, [-1], 3, [3]):
             functions.append(_batch_norm(config, weights))
         elif kind == "Activation" and config["activation"] in ACTIVATIONS:
@@ -126,15 +127,22 @@ def _max_pool(size: tuple[int, int]) -> Layer:
 
 
 def _plain_convolution(config: dict) -> bool:
-    return (tuple(config["strides"]) == (1, 1) and tuple(config["dilation_rate"]) == (1, 1)
-            and config["padding"] in ("same", "valid") and config.get("groups", 1) == 1
-            and config["data_format"] == "channels_last"
-            and config["activation"] in ACTIVATIONS)
+    return (
+        tuple(config["strides"]) == (1, 1)
+        and tuple(config["dilation_rate"]) == (1, 1)
+        and config["padding"] in ("same", "valid")
+        and config.get("groups", 1) == 1
+        and config["data_format"] == "channels_last"
+        and config["activation"] in ACTIVATIONS
+    )
 
 
 def _plain_pooling(config: dict) -> bool:
-    return (config["padding"] == "valid" and config["data_format"] == "channels_last"
-            and tuple(config["strides"]) == tuple(config["pool_size"]))
+    return (
+        config["padding"] == "valid"
+        and config["data_format"] == "channels_last"
+        and tuple(config["strides"]) == tuple(config["pool_size"])
+    )
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ class PenDigits:
     def strokes(self, i: int) -> list[np.ndarray]:
         """Sample i as a list of (n, 2) point arrays, in drawing order."""
         so = self.stroke_offsets
-        return [self.points[so[j]:so[j + 1]] for j in range(self.offsets[i], self.offsets[i + 1])]
+        return [self.points[so[j] : so[j + 1]] for j in range(self.offsets[i], self.offsets[i + 1])]
 
     def subset(self, indices) -> "PenDigits":
         """The samples at `indices`, re-packed in the same layout (for committing a small test sample)."""
@@ -35,15 +35,22 @@ class PenDigits:
         counts = [len(sample) for sample in strokes]
         flat = [stroke for sample in strokes for stroke in sample]
         return PenDigits(
-            labels=self.labels[indices], sources=self.sources[indices],
+            labels=self.labels[indices],
+            sources=self.sources[indices],
             offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             stroke_offsets=np.concatenate([[0], np.cumsum([len(s) for s in flat])]).astype(np.int64),
             points=np.concatenate(flat).astype(np.float16),
         )
 
     def save(self, path: str | Path) -> None:
-        np.savez_compressed(path, labels=self.labels, source=self.sources, offsets=self.offsets,
-                            stroke_offsets=self.stroke_offsets, points=self.points)
+        np.savez_compressed(
+            path,
+            labels=self.labels,
+            source=self.sources,
+            offsets=self.offsets,
+            stroke_offsets=self.stroke_offsets,
+            points=self.points,
+        )
 
 
 def load_pen_digits(path: str | Path) -> PenDigits:
@@ -54,18 +61,29 @@ def load_pen_digits(path: str | Path) -> PenDigits:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in PEN_KEYS if key not in npz.files]
             if missing:
-                raise DataError(f"{path} lacks the key(s) {', '.join(missing)}; "
-                                f"a pen-digit file has {', '.join(PEN_KEYS)}.")
-            return PenDigits(labels=npz["labels"].astype(np.int64), sources=npz["source"], offsets=npz["offsets"],
-                             stroke_offsets=npz["stroke_offsets"], points=npz["points"].astype(np.float32))
+                raise DataError(
+                    f"{path} lacks the key(s) {', '.join(missing)}; a pen-digit file has {', '.join(PEN_KEYS)}."
+                )
+            return PenDigits(
+                labels=npz["labels"].astype(np.int64),
+                sources=npz["source"],
+                offsets=npz["offsets"],
+                stroke_offsets=npz["stroke_offsets"],
+                points=npz["points"].astype(np.float32),
+            )
     except DataError:
         raise
     except Exception as error:
         raise DataError(f"{path} is not a readable pen-digit .npz ({error}).") from error
 
 
-def canvas_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: float = DEFAULT_BRUSH,
-                   height: float = 0.6, offset: tuple[float, float] = (0.0, 0.0)) -> list[np.ndarray]:
+def canvas_strokes(
+    strokes: list[np.ndarray],
+    canvas: int = CANVAS_SIZE,
+    brush: float = DEFAULT_BRUSH,
+    height: float = 0.6,
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> list[np.ndarray]:
     """Where the strokes' centre lines go on the app's canvas: (n, 2) float arrays of x, y in canvas pixels.
 
     The digit is scaled so that it is `height` of the canvas high (less if it would not fit across),
@@ -83,9 +101,15 @@ def canvas_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: 
     return [(stroke - low) * scale + origin for stroke in strokes]
 
 
-def render_strokes(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, brush: float = DEFAULT_BRUSH,
-                   height: float = 0.6, offset: tuple[float, float] = (0.0, 0.0),
-                   ink: int = 255, background: int = 0) -> np.ndarray:
+def render_strokes(
+    strokes: list[np.ndarray],
+    canvas: int = CANVAS_SIZE,
+    brush: float = DEFAULT_BRUSH,
+    height: float = 0.6,
+    offset: tuple[float, float] = (0.0, 0.0),
+    ink: int = 255,
+    background: int = 0,
+) -> np.ndarray:
     """The strokes drawn as on the app's canvas: an opaque (canvas, canvas, 4) uint8 RGBA image.
 
     Round-capped, anti-aliased polylines `brush` px wide, placed by canvas_strokes: the digit is scaled

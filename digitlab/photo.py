@@ -50,7 +50,7 @@ def photo_to_mnist(image) -> np.ndarray | None:
     `image` is a PIL image or an array, as for preprocess.to_mnist: a photo of paper, a scan, the canvas.
     """
     gray = grayscale(reduced(image))
-    if has_even_background(gray[::_stride(gray), ::_stride(gray)] / 255):
+    if has_even_background(gray[:: _stride(gray), :: _stride(gray)] / 255):
         ink = clean_ink(working_copy(gray))
     else:
         ink = paper_ink(working_copy(gray))
@@ -124,8 +124,8 @@ def has_even_background(gray: np.ndarray) -> bool:
     levels = np.rint(gray * 255).astype(np.int64)
     histogram = np.bincount(levels.ravel(), minlength=256)
     mode = int(histogram.argmax())
-    near = histogram[max(0, mode - 30):mode + 31].sum()
-    if histogram[max(0, mode - 4):mode + 5].sum() < EVEN_SHARE * near:
+    near = histogram[max(0, mode - 30) : mode + 31].sum()
+    if histogram[max(0, mode - 4) : mode + 5].sum() < EVEN_SHARE * near:
         return False
     median = int(np.searchsorted(np.cumsum(histogram), levels.size / 2))
     return abs(median - mode) <= 30 or max(gray.shape) <= SMALL_PICTURE
@@ -166,6 +166,7 @@ def _square(fraction: float, shape: tuple[int, int]) -> np.ndarray:
 class Lines:
     """The printed lines of ruled or squared paper: the turns that make them level (or plumb), or None for
     a way they do not run. Perspective turns the rows and the columns of squared paper a little differently."""
+
     rows: float | None  # degrees (counter-clockwise) that make the rows level
     columns: float | None  # degrees that make the columns plumb
 
@@ -182,7 +183,7 @@ def printed_lines(ink: np.ndarray) -> Lines | None:
         return None
     marked = (ink > LINE_INK).astype(np.uint8)
     height, width = marked.shape
-    marked = marked[:height // 2 * 2, :width // 2 * 2].reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
+    marked = marked[: height // 2 * 2, : width // 2 * 2].reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
     found = [_best_tilt(marked, axis) for axis in (1, 0)]
     if all(angle is None for angle in found):
         return None
@@ -238,8 +239,10 @@ def without_lines(ink: np.ndarray, lines: Lines) -> np.ndarray:
     """
     height, width = ink.shape
     angle = 0.0
-    for tilt, length, across in ((lines.rows, (max(3, int(LINE_LENGTH * width)), 1), (1, LINE_BAND)),
-                                 (lines.columns, (1, max(3, int(LINE_LENGTH * height))), (LINE_BAND, 1))):
+    for tilt, length, across in (
+        (lines.rows, (max(3, int(LINE_LENGTH * width)), 1), (1, LINE_BAND)),
+        (lines.columns, (1, max(3, int(LINE_LENGTH * height))), (LINE_BAND, 1)),
+    ):
         if tilt is not None:
             ink, angle = turned(ink, tilt - angle), tilt
             estimate = _long_marks(ink, length, across)
@@ -327,8 +330,10 @@ def _ink_threshold(ink: np.ndarray) -> float:
 def _middle(shape: tuple[int, int]) -> tuple[slice, slice]:
     """The picture less its outer band: where a photographed digit is."""
     height, width = shape
-    return (slice(int(height * BORDER_BAND), int(height * (1 - BORDER_BAND))),
-            slice(int(width * BORDER_BAND), int(width * (1 - BORDER_BAND))))
+    return (
+        slice(int(height * BORDER_BAND), int(height * (1 - BORDER_BAND))),
+        slice(int(width * BORDER_BAND), int(width * (1 - BORDER_BAND))),
+    )
 
 
 def _may_be_digit(stat: np.ndarray, centroid: np.ndarray, shape: tuple[int, int]) -> bool:

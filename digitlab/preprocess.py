@@ -83,7 +83,7 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest rectangle holding every pixel with real ink."""
     mask = ink > 255 * INK_THRESHOLD
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def fit_in_box(ink: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
@@ -109,7 +109,7 @@ def centre_by_mass(patch: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     top = min(max(round(MNIST_CENTRE - centre_row), 0), size - height)
     left = min(max(round(MNIST_CENTRE - centre_col), 0), size - width)
     field = np.zeros((size, size), dtype=np.float32)
-    field[top:top + height, left:left + width] = patch
+    field[top : top + height, left : left + width] = patch
     return field
 
 

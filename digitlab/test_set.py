@@ -19,8 +19,10 @@ def load_test_set(path: str | Path = BUNDLED_TEST_SET) -> tuple[np.ndarray, np.n
     except FileNotFoundError as error:
         raise DataError(f"No test set at {path}. Recreate it with: python -m tools.make_bundled_test_set") from error
     except (KeyError, ValueError, OSError) as error:
-        raise DataError(f"{path} is not a readable MNIST test set ({error}). "
-                        "Recreate it with: python -m tools.make_bundled_test_set") from error
+        raise DataError(
+            f"{path} is not a readable MNIST test set ({error}). "
+            "Recreate it with: python -m tools.make_bundled_test_set"
+        ) from error
     # validate() checks a training and a test split; the test split stands in for both here.
     checked = validate({"x_train": arrays["x_test"], "y_train": arrays["y_test"], **arrays})
     return checked["x_test"], checked["y_test"]

@@ -20,6 +20,7 @@ EVAL_BATCH = 2048
 @dataclass(frozen=True)
 class Recipe:
     """How a network is trained when train.py is not told otherwise."""
+
     epochs: int
     batch_size: int
     optimizer: str  # as written in the report
@@ -29,10 +30,13 @@ class Recipe:
 
 RECIPES = {
     "dense": Recipe(epochs=5, batch_size=128, optimizer="rmsprop"),
-    "cnn": Recipe(epochs=9, batch_size=128, augmented=True,
-                  optimizer=f"adam, cosine decay from {LEARNING_RATE:g}, weights averaged over ~{WEIGHT_AVERAGE_STEPS} "
-                            "batches",
-                  scored_train_images=10_000),
+    "cnn": Recipe(
+        epochs=9,
+        batch_size=128,
+        augmented=True,
+        optimizer=f"adam, cosine decay from {LEARNING_RATE:g}, weights averaged over ~{WEIGHT_AVERAGE_STEPS} batches",
+        scored_train_images=10_000,
+    ),
 }
 
 
@@ -65,12 +69,19 @@ class EpochScores(keras.callbacks.Callback):
         row, self.epochs = self.epochs[-1], self.epochs[:-1]
         self.on_epoch_end(row["epoch"] - 1, {"loss": row["running_loss"], "accuracy": row["running_accuracy"]})
         self.epochs[-1]["seconds"] = row["seconds"]
-        self.epochs[-1].update({f"unaveraged_{key}": row[key] for key in
-                                ("train_loss", "train_accuracy", "test_loss", "test_accuracy")})
+        self.epochs[-1].update(
+            {f"unaveraged_{key}": row[key] for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+        )
 
 
-def train(data: Mnist, network: str = "dense", epochs: int | None = None, batch_size: int | None = None,
-          seed: int = 0, verbose: int = 1) -> tuple[keras.Model, dict]:
+def train(
+    data: Mnist,
+    network: str = "dense",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    verbose: int = 1,
+) -> tuple[keras.Model, dict]:
     """A fitted model and its report: the recipe, the per-epoch history and the final test scores.
 
     epochs and batch_size default to the network's own recipe (RECIPES).
@@ -98,16 +109,22 @@ def train(data: Mnist, network: str = "dense", epochs: int | None = None, batch_
         "network": network,
         "recipe": {
             "layers": [_describe(layer) for layer in model.layers],
-            "optimizer": recipe.optimizer, "loss": "categorical_crossentropy",
-            "epochs": epochs, "batch_size": batch_size, "seed": seed,
-            "training_images": int(len(data.x_train)), "test_images": int(len(data.x_test)),
+            "optimizer": recipe.optimizer,
+            "loss": "categorical_crossentropy",
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "training_images": int(len(data.x_train)),
+            "test_images": int(len(data.x_test)),
             "scored_train_images": int(len(scores.sets["train"][0])),
             "pixels": "uint8 / 255",
             **({"augmentation": _augmentation()} if recipe.augmented else {}),
         },
         "history": scores.epochs,
-        "train_accuracy": final["train_accuracy"], "train_loss": final["train_loss"],
-        "test_accuracy": final["test_accuracy"], "test_loss": final["test_loss"],
+        "train_accuracy": final["train_accuracy"],
+        "train_loss": final["train_loss"],
+        "test_accuracy": final["test_accuracy"],
+        "test_loss": final["test_loss"],
         "parameters": int(model.count_params()),
         "seconds": round(seconds, 1),
         "data": {"source": data.source, "sha256": data.checksum()},
@@ -135,8 +152,12 @@ def augmented_batches(x_train: np.ndarray, labels: np.ndarray, batch_size: int, 
         return augment(images, digits), tf.one_hot(tf.cast(digits, tf.int32), NUM_CLASSES)
 
     dataset = tf.data.Dataset.from_tensor_slices((x_train, labels.astype(np.int32)))
-    return (dataset.shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size).map(redraw).prefetch(tf.data.AUTOTUNE))
+    return (
+        dataset.shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(redraw)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def save(model: keras.Model, report: dict, out_dir: Path, name: str) -> tuple[Path, Path]:
@@ -162,5 +183,9 @@ def _describe(layer) -> str:
 def _versions() -> dict:
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }

@@ -47,7 +47,7 @@ def short_error(error: BaseException) -> str:
     """`Type: first line of the message`, at most MAX_ERROR_CHARS: TensorFlow's messages can run to pages."""
     lines = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _arguments(argv):
@@ -92,6 +92,7 @@ def _train(args, stop: threading.Event, send) -> tuple[str, int]:
     class Watcher(EpochScores):
         """EpochScores' honest end-of-epoch measures, each sent as soon as taken; a batch count; a stop
         between any two batches."""
+
         batches, sent_at = 0, 0.0
 
         def on_train_batch_end(self, batch, logs=None):
@@ -115,8 +116,14 @@ def _train(args, stop: threading.Event, send) -> tuple[str, int]:
     x_train, x_test = (as_network_input(model, data[key]) for key in ("x_train", "x_test"))
     y_train, y_test = (keras.utils.to_categorical(data[key], NUM_CLASSES) for key in ("y_train", "y_test"))
     if not stop.is_set():
-        model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                  callbacks=[Watcher(x_train, y_train, x_test, y_test)], verbose=0)
+        model.fit(
+            x_train,
+            y_train,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=[Watcher(x_train, y_train, x_test, y_test)],
+            verbose=0,
+        )
     over = "stopped" if stop.is_set() else "finished"
     model.save(args.model)
     return over, int(model.count_params())

@@ -57,6 +57,7 @@ class Verdict:
     reason: a short plain sentence for a refusal ("" for a digit); digit_score: the detector's
     probability that the drawing is a digit (None when blank).
     """
+
     kind: str
     digit: int | None
     reason: str
@@ -74,8 +75,11 @@ class DigitJudge:
     def class_probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, classes) for (N, 28, 28) inputs in [0, 1] (as to_mnist gives them)."""
         x = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-        return np.concatenate([run(self._layers, x[i:i + BATCH]) for i in range(0, len(x), BATCH)]) if len(x) \
+        return (
+            np.concatenate([run(self._layers, x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
+            if len(x)
             else np.zeros((0, len(self.classes)), np.float32)
+        )
 
     def digit_scores(self, images: np.ndarray) -> np.ndarray:
         """(N,) the detector's probability that each input is a (single) digit."""
@@ -115,8 +119,9 @@ def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> Dig
     try:  # now, not at a visitor's first drawing
         output = judge.class_probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
     except (ValueError, TypeError, IndexError) as error:
-        raise ValueError(f"{folder / name}.keras does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture "
-                         f"({error})") from error
+        raise ValueError(
+            f"{folder / name}.keras does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})"
+        ) from error
     if output.shape != (1, len(judge.classes)):
         raise ValueError(f"{folder / name}.keras gives {output.shape[1:]} numbers for {len(judge.classes)} classes")
     return judge

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import CANVAS_KEY
-from conftest import ROOT
 from digitlab.pen import render_strokes
 from digitlab.preprocess import to_mnist
 from tools.canvas_state import as_canvas_state
@@ -50,8 +50,12 @@ def test_overfitting_page_compares_both_networks_and_says_the_convnet_is_average
     at.switch_page("app_pages/overfitting.py").run()
     assert not at.exception and any(s.value == "Both networks compared" for s in at.subheader)
     unaveraged = report["history"][-1]["unaveraged_test_accuracy"]
-    assert any("average of its last training steps" in c.value and f"{unaveraged:.2%}" in c.value
-               and f"{report['test_accuracy']:.2%}" in c.value for c in at.caption)
+    assert any(
+        "average of its last training steps" in c.value
+        and f"{unaveraged:.2%}" in c.value
+        and f"{report['test_accuracy']:.2%}" in c.value
+        for c in at.caption
+    )
 
 
 def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed_network():
@@ -62,7 +66,7 @@ def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed
     run = read_report(OVERFIT_RUN)
     tests = [epoch["test_accuracy"] for epoch in run["history"]]
     assert run["train_accuracy"] >= 0.99 and run["train_accuracy"] - run["test_accuracy"] >= 0.05
-    assert max(tests[len(tests) // 2:]) - tests[len(tests) // 2] < 0.01  # its second half gains under a point
+    assert max(tests[len(tests) // 2 :]) - tests[len(tests) // 2] < 0.01  # its second half gains under a point
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/overfitting.py").run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 4  # accuracy and loss, for each run
@@ -71,10 +75,15 @@ def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed
     assert any("stopped rising" in markdown.value for markdown in at.markdown)
 
 
-@pytest.mark.parametrize("drawing", [
-    pytest.param(solid((130, 40, 148, 240)), id="a line lying down"),
-    pytest.param(solid((40, 40, 240, 58), (40, 222, 240, 240), (40, 40, 58, 240), (222, 40, 240, 240)), id="a square"),
-])
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        pytest.param(solid((130, 40, 148, 240)), id="a line lying down"),
+        pytest.param(
+            solid((40, 40, 240, 58), (40, 222, 240, 240), (40, 40, 58, 240), (222, 40, 240, 240)), id="a square"
+        ),
+    ],
+)
 def test_a_drawing_that_is_no_digit_is_said_to_be_none_and_the_ten_bars_are_explained(drawing):
     at = draw_page_with(drawing)
     assert prediction(at) == "Not a digit" and not at.error
@@ -105,14 +114,20 @@ def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_ne
     assert sum(s == str(pen_sample.labels[i]) for s, i in zip(shown, firsts)) >= 9
 
 
-@pytest.mark.parametrize("rgba, shown", [
-    pytest.param(solid((130, 130, 148, 148)), {"Not a digit"}, id="a dot"),
-    pytest.param(solid((0, 0, 280, 280)), {"—"}, id="ink over the whole canvas"),
-    pytest.param(solid((0, 0, 280, 8)), {"1"}, id="an upright stroke at the very edge, a 1"),
-    pytest.param(np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8), {"Not a digit"},
-                 id="a scribble everywhere"),
-    pytest.param(np.zeros((560, 560, 4), np.uint8), {"—"}, id="a high-DPI screen's still transparent canvas"),
-])
+@pytest.mark.parametrize(
+    "rgba, shown",
+    [
+        pytest.param(solid((130, 130, 148, 148)), {"Not a digit"}, id="a dot"),
+        pytest.param(solid((0, 0, 280, 280)), {"—"}, id="ink over the whole canvas"),
+        pytest.param(solid((0, 0, 280, 8)), {"1"}, id="an upright stroke at the very edge, a 1"),
+        pytest.param(
+            np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),
+            {"Not a digit"},
+            id="a scribble everywhere",
+        ),
+        pytest.param(np.zeros((560, 560, 4), np.uint8), {"—"}, id="a high-DPI screen's still transparent canvas"),
+    ],
+)
 def test_odd_drawings_are_said_to_be_no_digit_or_nothing(rgba, shown):
     at = draw_page_with(rgba)
     assert prediction(at) in shown and not at.error
@@ -183,8 +198,8 @@ def test_inside_the_network_shows_the_current_drawing(pen_sample, network_name):
     assert not at.exception and not at.number_input  # the drawing, not a test digit
     assert len(at.subheader) >= 3
 
-    from digitlab.inference import load_network
     from digitlab.config import model_path
+    from digitlab.inference import load_network
 
     answer = load_network(model_path(network_name)).probabilities(to_mnist(canvas)[None]).argmax()
     assert any(f"The answer: {answer}" in str(getattr(element, "proto", "")) for element in at.main)

@@ -13,12 +13,23 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import DATA, ROOT, skip_without_browser
+
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, StreamlitServer, ink_pixels,
-                           open_instrumented_page, mouse_stroke, runs_started, touch_stroke, wait_for_run_after,
-                           wait_until_idle)
+from tools.browser import (
+    CANVAS,
+    CANVAS_RESET,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    StreamlitServer,
+    ink_pixels,
+    mouse_stroke,
+    open_instrumented_page,
+    runs_started,
+    touch_stroke,
+    wait_for_run_after,
+    wait_until_idle,
+)
 
 skip_without_browser()
 
@@ -79,9 +90,13 @@ def shared_page(browser, app_url):
 def draw_page(shared_page, app_url):
     """The Draw page at 1280 x 900, empty, brush at its default: one page is reused while tests leave it so."""
     page = shared_page
-    fresh = (page.locator(CANVAS).is_visible() and prediction(page).inner_text().strip() == DASH
-             and page.get_by_test_id("stSliderThumbValue").inner_text().strip() == str(DEFAULT_BRUSH)
-             and page.get_by_test_id("stException").count() == 0 and ink_pixels(page) == 0)
+    fresh = (
+        page.locator(CANVAS).is_visible()
+        and prediction(page).inner_text().strip() == DASH
+        and page.get_by_test_id("stSliderThumbValue").inner_text().strip() == str(DEFAULT_BRUSH)
+        and page.get_by_test_id("stException").count() == 0
+        and ink_pixels(page) == 0
+    )
     if not fresh:
         page.goto(app_url)
         page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
@@ -124,7 +139,7 @@ def reset(page):
 
 
 def choose_digit(page, digit) -> None:
-    """"I meant": the select box opened, the digit typed (so that its option is the only one), and clicked."""
+    """ "I meant": the select box opened, the digit typed (so that its option is the only one), and clicked."""
     choice = page.get_by_test_id("stSelectbox").filter(has_text="I meant")
     choice.locator("input").click()
     page.keyboard.type(str(digit))
@@ -151,8 +166,10 @@ def test_pen_drawn_digits_are_read_right_in_the_browser(draw_page, pen):
             wrong.append(f"sample {i}: a {pen.labels[i]} read as {shown!r}")
         reset(draw_page)
     right = len(chosen) - len(wrong)
-    print(f"\npen-drawn digits read right in the browser: {right}/{len(chosen)} = {right / len(chosen):.1%}"
-          + "".join(f"\n  {w}" for w in wrong))
+    print(
+        f"\npen-drawn digits read right in the browser: {right}/{len(chosen)} = {right / len(chosen):.1%}"
+        + "".join(f"\n  {w}" for w in wrong)
+    )
     no_exception(draw_page)
     assert right >= 0.9 * len(chosen), wrong
 
@@ -215,11 +232,14 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     reset(draw_page)
 
 
-@pytest.mark.parametrize("width,height,touch,picture", [
-    (1280, 720, False, "draw-page.png"),  # a projector: the README's screenshot
-    (1024, 768, False, "draw-page-1024x768.png"),  # an older projector, or a laptop
-    (390, 844, True, "draw-page-phone.png"),  # a phone, drawn on with a finger
-])
+@pytest.mark.parametrize(
+    "width,height,touch,picture",
+    [
+        (1280, 720, False, "draw-page.png"),  # a projector: the README's screenshot
+        (1024, 768, False, "draw-page-1024x768.png"),  # an older projector, or a laptop
+        (390, 844, True, "draw-page-phone.png"),  # a phone, drawn on with a finger
+    ],
+)
 def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, class_db, pen, width, height, touch, picture):
     """With a digit drawn, the canvas, the answer and (but on a phone) the whole chart are on screen without
     scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these. At each size
@@ -313,8 +333,9 @@ def test_brush_width_slider_changes_the_stroke(draw_page):
 
 
 def test_a_finger_can_draw_on_a_phone_sized_screen(browser, app_url, pen):
-    page = open_draw_page(browser, app_url, viewport={"width": 390, "height": 844}, device_scale_factor=3,
-                          is_mobile=True, has_touch=True)
+    page = open_draw_page(
+        browser, app_url, viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     try:
         box = page.locator(CANVAS).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the canvas does not fit the screen: {box}"
@@ -346,7 +367,8 @@ def test_an_upload_is_read_and_its_name_is_never_rendered_as_markdown(draw_page,
         for content in (b"not an image at all", photo.getvalue()):
             started = runs_started(draw_page)
             draw_page.locator('input[type="file"]').set_input_files(
-                {"name": f"{name}.png", "mimeType": "image/png", "buffer": content})
+                {"name": f"{name}.png", "mimeType": "image/png", "buffer": content}
+            )
             wait_for_run_after(draw_page, started)
             wait_until_idle(draw_page)
             main = draw_page.get_by_test_id("stMain")
@@ -384,20 +406,28 @@ def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyb
     reached = set()
     for _ in range(40):
         draw_page.keyboard.press("Tab")
-        reached.add(draw_page.evaluate("""() => { let e = document.activeElement;
+        reached.add(
+            draw_page.evaluate("""() => { let e = document.activeElement;
             while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
-            return e && (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName); }"""))
+            return e && (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName); }""")
+        )
     assert "Undo" in reached and any(CLEAR in (r or "") for r in reached), reached
     assert any("Save to our class" in (r or "") for r in reached), reached
     nav = draw_page.get_by_test_id("stSidebarNav")
-    titles = {"Inside the network": "Inside the network", "Our class": "Our class's digits", "Data": "The data",
-              "Mistakes": "Mistakes", "Draw": "Draw a digit"}
+    titles = {
+        "Inside the network": "Inside the network",
+        "Our class": "Our class's digits",
+        "Data": "The data",
+        "Mistakes": "Mistakes",
+        "Draw": "Draw a digit",
+    }
     for name, title in titles.items():
         nav.get_by_role("link", name=name).click()
         expect(draw_page.get_by_role("heading", level=1)).to_contain_text(title, timeout=SLOW)
         wait_until_idle(draw_page, timeout=SLOW)
-        missing = draw_page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] img')]"
-                                     ".filter(image => !image.alt).length")  # at once: the page may still change
+        missing = draw_page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=stMain] img')].filter(image => !image.alt).length"
+        )  # at once: the page may still change
         assert missing == 0, f"{name}: {missing} image(s) without alt text"
         no_exception(draw_page)
     reset(draw_page)

@@ -5,14 +5,14 @@ import subprocess
 import sys
 
 import numpy as np
-from PIL import Image
-
 from conftest import ROOT, upscaled_on_canvas
+from PIL import Image
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "digitlab", *args], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "digitlab", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def test_predict_reads_good_files_and_reports_each_bad_one(tmp_path, mnist_small):
@@ -77,8 +77,15 @@ def test_predict_with_a_missing_model_says_how_to_fix_it(tmp_path):
 
 def test_evaluate_pen_prints_overall_per_digit_and_per_source(tmp_path):
     gallery = tmp_path / "errors.png"
-    result = run_cli("evaluate-pen", str(ROOT / "tests" / "data" / "pen_sample.npz"), "--json",
-                     "--model", str(ROOT / "model" / "dense.keras"), "--errors", str(gallery))
+    result = run_cli(
+        "evaluate-pen",
+        str(ROOT / "tests" / "data" / "pen_sample.npz"),
+        "--json",
+        "--model",
+        str(ROOT / "model" / "dense.keras"),
+        "--errors",
+        str(gallery),
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["samples"] == 300 and set(report["per_digit"]) == {str(d) for d in range(10)}

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import DATA, ROOT
 
 tf = pytest.importorskip("tensorflow")
@@ -85,9 +84,26 @@ def test_cnn_reads_28x28x1_and_is_small_and_fast():
 
 
 def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
-    result = subprocess.run([sys.executable, str(ROOT / "train.py"), "--model", "cnn", "--limit", "500",
-                             "--epochs", "1", "--data", str(DATA / "mnist_small.npz"), "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "train.py"),
+            "--model",
+            "cnn",
+            "--limit",
+            "500",
+            "--epochs",
+            "1",
+            "--data",
+            str(DATA / "mnist_small.npz"),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     # no temporary files left; the test-set answers kept for the Mistakes page
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras", "cnn.test.npz"]
@@ -95,8 +111,9 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     report = json.loads((tmp_path / "cnn.json").read_text())
     assert report["network"] == "cnn" and report["recipe"]["epochs"] == 1
     assert report["recipe"]["training_images"] == 500 and len(report["history"]) == 1
-    assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy", "seconds"} \
-        <= set(report["history"][0])
+    assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy", "seconds"} <= set(
+        report["history"][0]
+    )
     assert report["recipe"]["layers"][0].startswith("Conv2D(")
     # the last epoch is scored again on the averaged weights, which are the ones saved (checked just below)
     assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report["history"][-1])

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import STORE_FAILURES, broken_store
 from PIL import Image
 
-from conftest import STORE_FAILURES, broken_store
 from digitlab import collection as store
 from digitlab.collection import ClassCollection, StoreError, default_database
 

@@ -5,8 +5,12 @@ from digitlab.data import DataError, load_mnist
 
 
 def write_npz(path, **overrides):
-    arrays = {"x_train": np.zeros((5, 28, 28), np.uint8), "y_train": np.arange(5, dtype=np.uint8),
-              "x_test": np.zeros((3, 28, 28), np.uint8), "y_test": np.arange(3, dtype=np.uint8)}
+    arrays = {
+        "x_train": np.zeros((5, 28, 28), np.uint8),
+        "y_train": np.arange(5, dtype=np.uint8),
+        "x_test": np.zeros((3, 28, 28), np.uint8),
+        "y_test": np.arange(3, dtype=np.uint8),
+    }
     arrays.update(overrides)
     np.savez(path, **{key: value for key, value in arrays.items() if value is not None})
     return path
@@ -29,15 +33,18 @@ def test_limit_keeps_the_first_training_images_and_the_whole_test_set(mnist_smal
     np.testing.assert_array_equal(limited.x_train, mnist_small.x_train[:100])
 
 
-@pytest.mark.parametrize("overrides,words", [
-    ({"x_test": None}, "lacks the key(s) x_test"),
-    ({"x_train": np.zeros((5, 32, 32), np.uint8)}, "x_train has shape (5, 32, 32)"),
-    ({"y_train": np.arange(4, dtype=np.uint8)}, "y_train has shape (4,)"),
-    ({"y_test": np.array([0, 1, 10], np.uint8)}, "labels 0-9"),
-    ({"y_test": np.array([0, 1, -1], np.int64)}, "labels 0-9"),
-    ({"x_train": np.zeros((5, 28, 28), np.float32)}, "dtype float32"),
-    ({"x_test": np.full((3, 28, 28), 300, np.int32)}, "outside 0-255"),
-])
+@pytest.mark.parametrize(
+    "overrides,words",
+    [
+        ({"x_test": None}, "lacks the key(s) x_test"),
+        ({"x_train": np.zeros((5, 32, 32), np.uint8)}, "x_train has shape (5, 32, 32)"),
+        ({"y_train": np.arange(4, dtype=np.uint8)}, "y_train has shape (4,)"),
+        ({"y_test": np.array([0, 1, 10], np.uint8)}, "labels 0-9"),
+        ({"y_test": np.array([0, 1, -1], np.int64)}, "labels 0-9"),
+        ({"x_train": np.zeros((5, 28, 28), np.float32)}, "dtype float32"),
+        ({"x_test": np.full((3, 28, 28), 300, np.int32)}, "outside 0-255"),
+    ],
+)
 def test_malformed_files_are_refused_with_one_clear_sentence(tmp_path, overrides, words):
     with pytest.raises(DataError, match=None) as caught:
         load_mnist(write_npz(tmp_path / "bad.npz", **overrides))

@@ -3,14 +3,21 @@
 import numpy as np
 import pytest
 import streamlit as st
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import digitlab.data
-from conftest import ROOT
 from digitlab.data import DataError
 from digitlab.experiments import experiment_data
-from digitlab.explore import (array_table, label_counts, load_lesson_data, mosaic, one_hot, pixel_table,
-                              samples_per_digit)
+from digitlab.explore import (
+    array_table,
+    label_counts,
+    load_lesson_data,
+    mosaic,
+    one_hot,
+    pixel_table,
+    samples_per_digit,
+)
 from digitlab.images import enlarge
 from digitlab.test_set import BUNDLED_TEST_SET, load_test_set
 
@@ -21,8 +28,10 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # MNIST's
 @pytest.fixture
 def offline(monkeypatch):
     """As on a fresh clone without internet: Keras's download fails."""
+
     def no_download():
         raise DataError("Could not download MNIST (offline, in this test).")
+
     monkeypatch.setattr(digitlab.data, "_download", no_download)
     st.cache_resource.clear()
     yield
@@ -102,8 +111,11 @@ def test_the_pixel_grid_s_numbers_are_projector_sized_and_contrast_with_their_ce
 
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/data.py").run()
-    grid = next(json.loads(chart.proto.spec) for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
-                if '"row"' in chart.proto.spec)
+    grid = next(
+        json.loads(chart.proto.spec)
+        for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+        if '"row"' in chart.proto.spec
+    )
     text = next(layer for layer in grid["layer"] if layer["mark"]["type"] == "text")
     assert text["mark"]["fontSize"] >= 12
     threshold = text["encoding"]["color"]["condition"][0]["test"]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, ROOT, STORE_FAILURES, broken_store
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import CANVAS_KEY, KEY_TRIES_PER_MINUTE, SAVES_PER_MINUTE, canvas_key
-from conftest import DATA, ROOT, STORE_FAILURES, broken_store
 from digitlab.collection import ClassCollection
 from digitlab.pen import render_strokes
 from tools.canvas_state import as_canvas_state
@@ -66,8 +66,15 @@ def save_as(at: AppTest, digit: str) -> AppTest:
 
 
 def test_the_bad_model_corpus_is_complete():
-    assert {p.stem for p in BAD_MODELS} == {"truncated", "not_a_zip", "unknown_layer", "missing_keys",
-                                           "list_config", "wrong_input_shape", "lambda"}
+    assert {p.stem for p in BAD_MODELS} == {
+        "truncated",
+        "not_a_zip",
+        "unknown_layer",
+        "missing_keys",
+        "list_config",
+        "wrong_input_shape",
+        "lambda",
+    }
 
 
 @pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
@@ -126,18 +133,29 @@ def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
     import sys
 
     marker = tmp_path / "lambda-ran"
-    for command in (["predict", "--model", str(bad), str(DATA / "bad_models" / "not_a_zip.keras")],
-                    ["evaluate-pen", str(DATA / "pen_sample.npz"), "--limit", "5", "--model", str(bad)]):
-        result = subprocess.run([sys.executable, "-m", "digitlab", *command], capture_output=True, text=True, cwd=ROOT,
-                                timeout=120, env={"DIGITLAB_LAMBDA_MARKER": str(marker), "PATH": "/usr/bin:/bin"})
+    for command in (
+        ["predict", "--model", str(bad), str(DATA / "bad_models" / "not_a_zip.keras")],
+        ["evaluate-pen", str(DATA / "pen_sample.npz"), "--limit", "5", "--model", str(bad)],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "digitlab", *command],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={"DIGITLAB_LAMBDA_MARKER": str(marker), "PATH": "/usr/bin:/bin"},
+        )
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1 and "python train.py" in errors[0]
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("report", [[1, 2], {"recipe": {}, "history": []}, {"history": "none"}],
-                         ids=["a list", "empty fields", "missing keys"])
+@pytest.mark.parametrize(
+    "report",
+    [[1, 2], {"recipe": {}, "history": []}, {"history": "none"}],
+    ids=["a list", "empty fields", "missing keys"],
+)
 def test_a_bad_training_report_gives_one_message(report, tmp_path, monkeypatch):
     for name in ("dense", "cnn"):
         shutil.copy(ROOT / "model" / f"{name}.keras", tmp_path / f"{name}.keras")

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import upscaled_on_canvas
 from PIL import Image
 
-from conftest import upscaled_on_canvas
 from digitlab.images import MAX_PIXELS, WORKING_SIDE, ImageError, open_image
 from digitlab.preprocess import to_mnist
 
@@ -106,10 +106,13 @@ def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
         open_image(path)
 
 
-@pytest.mark.parametrize("data,words", [
-    (b"%PDF-1.4 not an image", "not an image"),
-    (b"", "not an image"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"%PDF-1.4 not an image", "not an image"),
+        (b"", "not an image"),
+    ],
+)
 def test_files_that_are_not_images(data, words):
     with pytest.raises(ImageError, match=words):
         open_image(data, "upload")

@@ -2,8 +2,14 @@
 
 import numpy as np
 
-from digitlab.inside import (diverging_rgb, feature_map_grid, hidden_as_image, input_weights, layer_views,
-                             strongest_units)
+from digitlab.inside import (
+    diverging_rgb,
+    feature_map_grid,
+    hidden_as_image,
+    input_weights,
+    layer_views,
+    strongest_units,
+)
 
 
 def test_dense_layers_follow_the_forward_pass(dense_network, mnist_small):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import runs_chart
-from conftest import ROOT
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
 from digitlab.live_training import FAILED, FINISHED, STOPPED, TRAINING_SLOT, LiveTraining, TrainingBusy
@@ -23,8 +23,9 @@ WORKER = b"digitlab.training_worker"
 
 
 def tiny(mnist, images=500, **options) -> LiveTraining:
-    return LiveTraining(mnist.x_train[:images], mnist.y_train[:images], mnist.x_test[:500], mnist.y_test[:500],
-                        **options)
+    return LiveTraining(
+        mnist.x_train[:images], mnist.y_train[:images], mnist.x_test[:500], mnist.y_test[:500], **options
+    )
 
 
 def long_training(mnist, **options) -> LiveTraining:
@@ -163,7 +164,8 @@ def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_i
         assert not button(teacher, "Stop").disabled
         assert [info.value for info in student.info] == [
             "A training is running for the class: watch it below. Start works again once it has ended; only "
-            "whoever started it can stop it."]  # one message, and no "press Start" beside it
+            "whoever started it can stop it."
+        ]  # one message, and no "press Start" beside it
         assert any("started by someone else" in markdown.value for markdown in student.markdown)
         assert any(bar.proto.text.startswith("Epoch ") for bar in student.get("progress"))
     finally:
@@ -206,14 +208,17 @@ def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
     assert all(any(markdown.value.startswith(f"**{run.name}**") for markdown in at.markdown) for run in runs)
     spec = runs_chart([(run.name, list(run.runner.progress().history)) for run in runs], "accuracy", "")
     assert {(point["run"], point["set"]) for point in spec["data"]["values"]} == {
-        (run.name, curve) for run in runs for curve in ("training", "test")}  # each run's two curves, named
+        (run.name, curve) for run in runs for curve in ("training", "test")
+    }  # each run's two curves, named
     at.button(key=f"remove_run_{runs[1].number}").click().run()
     assert [run.number for run in at.session_state["train_runs"]] == [runs[0].number]
     assert at.session_state["session_network"].report["recipe"]["planned_epochs"] == 1  # the one left
 
 
-@pytest.mark.parametrize("pool, sizes", [(60_000, ("1,000", "Ten times the images (10,000)")),
-                                         (5_000, ("1,000", "Five times the images (5,000)"))])
+@pytest.mark.parametrize(
+    "pool, sizes",
+    [(60_000, ("1,000", "Ten times the images (10,000)")), (5_000, ("1,000", "Five times the images (5,000)"))],
+)
 def test_preset_texts_say_what_they_set_from_the_images_available(pool, sizes):
     texts = [preset.describe(pool) for preset in PRESETS.values()]
     assert [preset.images_for(pool) for preset in PRESETS.values()] == [1_000, min(pool, 10_000)]
@@ -222,9 +227,17 @@ def test_preset_texts_say_what_they_set_from_the_images_available(pool, sizes):
 
 def test_the_server_side_needs_no_tensorflow():
     """The Train page imports digitlab.live_training; TensorFlow (seconds, hundreds of MB) is the child's."""
-    imported = subprocess.run([sys.executable, "-c", "import sys, digitlab.live_training; "
-                               "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"],
-                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, digitlab.live_training; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert imported.strip() == "[]"
 
 

@@ -4,15 +4,26 @@ import json
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from app_pages.colours import COUNT_SCALE, contrast, count_colours, text_colour
 from digitlab.config import available_networks, model_path, report_path
 from digitlab.inference import load_network, read_report
-from digitlab.mistakes import (Predictions, cell, confusion_matrix, confusion_table, misclassified, mistake_bins,
-                               predict, predictions_path, save_predictions, saved_predictions, answers_on_test_set,
-                               worst_confusions)
+from digitlab.mistakes import (
+    Predictions,
+    answers_on_test_set,
+    cell,
+    confusion_matrix,
+    confusion_table,
+    misclassified,
+    mistake_bins,
+    predict,
+    predictions_path,
+    save_predictions,
+    saved_predictions,
+    worst_confusions,
+)
 from digitlab.test_set import load_test_set
 
 APP = str(ROOT / "app.py")
@@ -22,8 +33,11 @@ PAGE = "app_pages/mistakes.py"
 @pytest.fixture
 def toy():
     """Six images: two 3s read right, a 3 read as 5 (90 %), two 5s read as 3 (60 % and 99 %), a 5 read right."""
-    return Predictions(labels=np.array([3, 3, 3, 5, 5, 5]), predicted=np.array([3, 3, 5, 3, 3, 5]),
-                       confidence=np.array([0.9, 0.8, 0.9, 0.6, 0.99, 0.7]))
+    return Predictions(
+        labels=np.array([3, 3, 3, 5, 5, 5]),
+        predicted=np.array([3, 3, 5, 3, 3, 5]),
+        confidence=np.array([0.9, 0.8, 0.9, 0.6, 0.99, 0.7]),
+    )
 
 
 def test_confusion_matrix_counts_true_rows_and_predicted_columns(toy):
@@ -134,6 +148,9 @@ def test_the_committed_network_s_mistakes_take_at_least_five_colours():
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page(PAGE).run()
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
-              if "scale" in layer["encoding"].get("color", {}) and layer["encoding"]["color"].get("field") == "level"]
+    scales = [
+        layer["encoding"]["color"]["scale"]
+        for layer in spec["layer"]
+        if "scale" in layer["encoding"].get("color", {}) and layer["encoding"]["color"].get("field") == "level"
+    ]
     assert len(scales) == 1 and len(set(scales[0]["range"])) >= 5

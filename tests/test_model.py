@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from digitlab.config import model_path, report_path
 from digitlab.inference import ModelError, load_network
 
@@ -67,12 +67,17 @@ def test_committed_convnet_reads_98_percent_of_real_pen_drawn_digits(convnet_on_
     """Issue #3's targets, through the app's own pipeline: >= 98 % of the 6 308 pen-drawn dev digits, and
     >= 95 % for every source with 100 digits or more."""
     assert convnet_on_pen_dev["accuracy"] >= 0.98
-    assert {source: share["accuracy"] for source, share in convnet_on_pen_dev["per_source"].items()
-            if share["samples"] >= 100 and share["accuracy"] < 0.95} == {}
+    assert {
+        source: share["accuracy"]
+        for source, share in convnet_on_pen_dev["per_source"].items()
+        if share["samples"] >= 100 and share["accuracy"] < 0.95
+    } == {}
 
 
-@pytest.mark.parametrize("variant", [{"brush": 8}, {"brush": 40}, {"height": 0.3}, {"height": 0.9},
-                                     {"spread": 0.25}, {"black_on_white": True}])
+@pytest.mark.parametrize(
+    "variant",
+    [{"brush": 8}, {"brush": 40}, {"height": 0.3}, {"height": 0.9}, {"spread": 0.25}, {"black_on_white": True}],
+)
 def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_dev, convnet_on_pen_dev, variant):
     """Brush width, digit size, position and polarity cost at most 1 point on the whole pen dev set.
 
@@ -93,10 +98,12 @@ def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_smal
 
 def test_a_saved_network_reads_drawings_without_importing_tensorflow():
     """The Draw page's path: weights straight from the .keras file into NumPy; TensorFlow takes seconds to import."""
-    script = ("import sys, numpy as np; from digitlab.config import model_path; "
-              "from digitlab.inference import load_network; "
-              "[load_network(model_path(n)).probabilities(np.zeros((k, 28, 28), np.float32)) for n in ('dense', 'cnn') "
-              "for k in (1, 200)]; print('tensorflow' in sys.modules, 'keras' in sys.modules)")  # 200: many files
+    script = (
+        "import sys, numpy as np; from digitlab.config import model_path; "
+        "from digitlab.inference import load_network; "
+        "[load_network(model_path(n)).probabilities(np.zeros((k, 28, 28), np.float32)) for n in ('dense', 'cnn') "
+        "for k in (1, 200)]; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )  # 200: many files
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
@@ -108,15 +115,28 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
     from keras import layers
 
     keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, use_bias=False),
-                              layers.BatchNormalization(), layers.Activation("relu"), layers.MaxPooling2D(),
-                              layers.Conv2D(6, 3, padding="same"),
-                              layers.BatchNormalization(center=False), layers.Flatten(), layers.Dropout(0.5),
-                              layers.Dense(10, activation="softmax", name="answer")])  # names Keras does not save by
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(4, 3, use_bias=False),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(6, 3, padding="same"),
+            layers.BatchNormalization(center=False),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax", name="answer"),
+        ]
+    )  # names Keras does not save by
     for layer in model.layers:  # moving statistics far from their initial 0 and 1
         if isinstance(layer, layers.BatchNormalization):
-            layer.set_weights([np.random.default_rng(len(w)).uniform(0.5, 2.0, w.shape).astype(np.float32)
-                               for w in layer.get_weights()])
+            layer.set_weights(
+                [
+                    np.random.default_rng(len(w)).uniform(0.5, 2.0, w.shape).astype(np.float32)
+                    for w in layer.get_weights()
+                ]
+            )
     model.save(tmp_path / "net.keras")
     network = load_network(tmp_path / "net.keras")
     images = np.random.default_rng(0).uniform(0, 1, (5, 28, 28)).astype(np.float32)
@@ -127,10 +147,18 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
 
 def test_the_server_can_keep_blas_to_one_thread():
     """digitlab.blas finds NumPy's OpenBLAS and sets it to one thread (app.py does, once per server)."""
-    script = ("from threadpoolctl import threadpool_info; from digitlab.blas import use_one_blas_thread; "
-              "assert use_one_blas_thread() >= 1; "
-              "print(*{pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'})")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    script = (
+        "from threadpoolctl import threadpool_info; from digitlab.blas import use_one_blas_thread; "
+        "assert use_one_blas_thread() >= 1; "
+        "print(*{pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1"

@@ -11,13 +11,13 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from digitlab.model_files import OutputError, check_writable, save_pair, settle
 
 # Run in a child process before the code under test: arm(n) makes the n-th (from 0) of the file operations
 # below, counted from then on, kill the process with SIGKILL, as a power cut or the OOM killer would.
-KILLER = r'''
+KILLER = r"""
 import os, signal, sys
 
 def arm(kill_at, operations=("replace", "fsync", "unlink", "remove")):
@@ -37,9 +37,11 @@ def arm(kill_at, operations=("replace", "fsync", "unlink", "remove")):
     for name in operations:
         setattr(os, name, counted(getattr(os, name)))
     return tick
-'''
+"""
 
-SAVE_NEW_PAIR = KILLER + r'''
+SAVE_NEW_PAIR = (
+    KILLER
+    + r"""
 sys.path.insert(0, sys.argv[3])
 from digitlab.model_files import save_pair
 
@@ -55,7 +57,8 @@ def write_model(path):  # killable before it starts and halfway through
         file.write(NEW[len(NEW) // 2:])
 
 save_pair(sys.argv[1], "net", write_model, {"weights": "new"})
-'''
+"""
+)
 
 OLD, NEW, NEWER = (f"{which} weights ".encode() * 40_000 for which in ("old", "new", "newer"))
 
@@ -81,8 +84,12 @@ def test_a_save_killed_at_any_step_leaves_the_old_pair_or_the_new_pair(tmp_path)
     for kill_at in itertools.count():
         folder = tmp_path / f"killed-at-{kill_at}"
         shutil.copytree(old, folder)
-        child = subprocess.run([sys.executable, "-c", SAVE_NEW_PAIR, str(folder), str(kill_at), str(ROOT)],
-                               capture_output=True, text=True, timeout=60)
+        child = subprocess.run(
+            [sys.executable, "-c", SAVE_NEW_PAIR, str(folder), str(kill_at), str(ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if child.returncode == 0:
             break
         assert child.returncode == -signal.SIGKILL, child.stderr
@@ -140,8 +147,9 @@ def test_settle_finishes_a_committed_save(tmp_path):
     save_pair(tmp_path, "net", writer(OLD), {})
     (tmp_path / ".net-aaaaaaaa.keras").write_bytes(NEW)
     (tmp_path / ".net-bbbbbbbb.json").write_text("the new report\n")
-    (tmp_path / ".net.pending").write_text(json.dumps([[".net-aaaaaaaa.keras", "net.keras"],
-                                                       [".net-bbbbbbbb.json", "net.json"]]))
+    (tmp_path / ".net.pending").write_text(
+        json.dumps([[".net-aaaaaaaa.keras", "net.keras"], [".net-bbbbbbbb.json", "net.json"]])
+    )
     os.replace(tmp_path / ".net-aaaaaaaa.keras", tmp_path / "net.keras")
     settle(tmp_path, "net")
     assert pair(tmp_path) == (NEW, b"the new report\n") and sorted(os.listdir(tmp_path)) == ["net.json", "net.keras"]
@@ -185,10 +193,15 @@ def test_check_writable_accepts_a_folder_and_leaves_no_trace(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("where, message", [("file", "is a file, not a folder"),
-                                            ("file/below", "cannot create the folder"),
-                                            ("/proc/digitlab-nowhere", "cannot create the folder"),
-                                            ("/proc", "cannot write to /proc")])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("file", "is a file, not a folder"),
+        ("file/below", "cannot create the folder"),
+        ("/proc/digitlab-nowhere", "cannot create the folder"),
+        ("/proc", "cannot write to /proc"),
+    ],
+)
 def test_check_writable_refuses_in_one_sentence(tmp_path, where, message):
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match=message) as refused:

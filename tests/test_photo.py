@@ -14,13 +14,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, upscaled_on_canvas
 from PIL import Image
 
-from conftest import DATA, upscaled_on_canvas
 from digitlab.config import IMAGE_SIZE, best_network, model_path
 from digitlab.pen import random_offsets, render_strokes
-from digitlab.photo import STROKE_RATIO, digit_mask, flat_ink, mnist_strokes, photo_to_mnist, printed_lines, \
-    stroke_width, without_lines
+from digitlab.photo import (
+    STROKE_RATIO,
+    digit_mask,
+    flat_ink,
+    mnist_strokes,
+    photo_to_mnist,
+    printed_lines,
+    stroke_width,
+    without_lines,
+)
 from digitlab.preprocess import to_mnist
 from tools.make_photos import FRAME, camera, desk, lighting, photo_of
 
@@ -83,31 +91,39 @@ def desk_photo() -> np.ndarray:
     return camera(scene, rng)
 
 
-@pytest.mark.parametrize("image", [
-    pytest.param(blank_photo(0), id="blank paper photo"),
-    pytest.param(blank_photo(1), id="only ruled lines"),
-    pytest.param(blank_photo(2), id="only squared lines"),
-    pytest.param(blank_photo(1, seed=13), id="only ruled lines, a blot on the desk near the paper's edge"),
-    pytest.param(desk_photo(), id="a photo of the desk with no paper"),
-    pytest.param(np.full((3, 3), 200, np.uint8), id="tiny image"),
-    pytest.param(np.zeros((1, 1), np.uint8), id="one pixel"),
-    pytest.param(np.full((6000, 4000), 230, np.uint8), id="huge flat image"),
-    pytest.param(np.zeros((280, 280, 4), np.uint8), id="light-on-dark, nothing drawn"),
-    pytest.param(np.random.default_rng(0).integers(100, 120, (400, 300), dtype=np.uint8), id="faint noise"),
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        pytest.param(blank_photo(0), id="blank paper photo"),
+        pytest.param(blank_photo(1), id="only ruled lines"),
+        pytest.param(blank_photo(2), id="only squared lines"),
+        pytest.param(blank_photo(1, seed=13), id="only ruled lines, a blot on the desk near the paper's edge"),
+        pytest.param(desk_photo(), id="a photo of the desk with no paper"),
+        pytest.param(np.full((3, 3), 200, np.uint8), id="tiny image"),
+        pytest.param(np.zeros((1, 1), np.uint8), id="one pixel"),
+        pytest.param(np.full((6000, 4000), 230, np.uint8), id="huge flat image"),
+        pytest.param(np.zeros((280, 280, 4), np.uint8), id="light-on-dark, nothing drawn"),
+        pytest.param(np.random.default_rng(0).integers(100, 120, (400, 300), dtype=np.uint8), id="faint noise"),
+    ],
+)
 def test_no_digit_gives_no_input(image):
     assert photo_to_mnist(image) is None
 
 
-@pytest.mark.parametrize("image", [
-    pytest.param(np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8), id="random RGBA"),
-    pytest.param(np.random.default_rng(1).random((64, 64)), id="float pixels"),
-    pytest.param(np.full((100, 100), 10, np.uint8), id="ink over the whole picture"),
-    pytest.param(np.pad(np.zeros((280, 6), np.uint8), ((0, 0), (0, 274)), constant_values=255),
-                 id="a stroke along the border"),
-    pytest.param(np.random.default_rng(2).integers(0, 256, (1, 500), dtype=np.uint8), id="one pixel high"),
-    pytest.param(np.tile(blank_photo(1)[:200], (1, 5, 1)), id="very wide photo"),
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        pytest.param(np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8), id="random RGBA"),
+        pytest.param(np.random.default_rng(1).random((64, 64)), id="float pixels"),
+        pytest.param(np.full((100, 100), 10, np.uint8), id="ink over the whole picture"),
+        pytest.param(
+            np.pad(np.zeros((280, 6), np.uint8), ((0, 0), (0, 274)), constant_values=255),
+            id="a stroke along the border",
+        ),
+        pytest.param(np.random.default_rng(2).integers(0, 256, (1, 500), dtype=np.uint8), id="one pixel high"),
+        pytest.param(np.tile(blank_photo(1)[:200], (1, 5, 1)), id="very wide photo"),
+    ],
+)
 def test_odd_input_never_raises(image):
     x = photo_to_mnist(image)
     assert x is None or (x.shape == (IMAGE_SIZE, IMAGE_SIZE) and np.isfinite(x).all())
@@ -122,18 +138,23 @@ def test_wrong_shape_raises_value_error():
 def test_canvas_drawings_read_at_least_as_well_as_through_to_mnist(pen_sample, dense_network, black_on_white):
     ink, background = (0, 255) if black_on_white else (255, 0)
     offsets = random_offsets(len(pen_sample), seed=0)
-    canvases = [render_strokes(pen_sample.strokes(i), offset=tuple(offsets[i]), ink=ink, background=background)
-                for i in range(len(pen_sample))]
+    canvases = [
+        render_strokes(pen_sample.strokes(i), offset=tuple(offsets[i]), ink=ink, background=background)
+        for i in range(len(pen_sample))
+    ]
     new = accuracy(dense_network, canvases, pen_sample.labels, photo_to_mnist)
     assert new >= accuracy(dense_network, canvases, pen_sample.labels, to_mnist)
 
 
-@pytest.mark.parametrize("prepare", [
-    pytest.param(lambda digit: digit, id="MNIST as it is (light on dark, 28 px)"),
-    pytest.param(lambda digit: 255 - digit, id="dark on white, 28 px"),
-    pytest.param(lambda digit: digit[np.ix_((digit > 30).any(1), (digit > 30).any(0))], id="cropped to the digit"),
-    pytest.param(upscaled_on_canvas, id="enlarged on the canvas"),
-])
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        pytest.param(lambda digit: digit, id="MNIST as it is (light on dark, 28 px)"),
+        pytest.param(lambda digit: 255 - digit, id="dark on white, 28 px"),
+        pytest.param(lambda digit: digit[np.ix_((digit > 30).any(1), (digit > 30).any(0))], id="cropped to the digit"),
+        pytest.param(upscaled_on_canvas, id="enlarged on the canvas"),
+    ],
+)
 def test_clean_digits_read_at_least_as_well_as_through_to_mnist(mnist_small, dense_network, prepare):
     images = [prepare(digit) for digit in mnist_small.x_test[:200]]
     labels = mnist_small.y_test[:200]

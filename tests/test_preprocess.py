@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from conftest import upscaled_on_canvas
 from PIL import Image
 
-from conftest import upscaled_on_canvas
 from digitlab.config import CANVAS_SIZE, DIGIT_BOX, IMAGE_SIZE
 from digitlab.pen import render_strokes
 from digitlab.preprocess import MNIST_CENTRE, to_mnist
@@ -47,9 +47,14 @@ def test_lopsided_digit_stays_whole_inside_the_field():
     assert ink_box(x) == (DIGIT_BOX, DIGIT_BOX)
 
 
-@pytest.mark.parametrize("box,expected", [((40, 120, 240, 160), (20, 4)),  # tall and thin, like a 1
-                                          ((120, 40, 160, 240), (4, 20)),  # wide and flat
-                                          ((100, 100, 130, 130), (20, 20))])  # small: scaled up like MNIST
+@pytest.mark.parametrize(
+    "box,expected",
+    [
+        ((40, 120, 240, 160), (20, 4)),  # tall and thin, like a 1
+        ((120, 40, 160, 240), (4, 20)),  # wide and flat
+        ((100, 100, 130, 130), (20, 20)),
+    ],
+)  # small: scaled up like MNIST
 def test_longer_side_becomes_twenty_pixels_keeping_the_aspect_ratio(box, expected):
     height, width = ink_box(to_mnist(canvas_with(box)), level=0.3)
     assert (height, width) == expected
@@ -76,29 +81,35 @@ def test_transparent_background_with_dark_ink_is_read():
     assert x is not None and ink_box(x, level=0.3) == (20, 3)
 
 
-@pytest.mark.parametrize("image", [
-    np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8),  # a fresh canvas before its background is painted
-    canvas_with(),  # an empty black canvas
-    canvas_with(background=255),  # an empty white page
-    np.full((50, 50), 128, np.uint8),  # flat grey
-    canvas_with((100, 100, 101, 102)),  # two stray pixels
-    canvas_with((0, 0, 280, 280), ink=30),  # faint noise, below any ink contrast
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8),  # a fresh canvas before its background is painted
+        canvas_with(),  # an empty black canvas
+        canvas_with(background=255),  # an empty white page
+        np.full((50, 50), 128, np.uint8),  # flat grey
+        canvas_with((100, 100, 101, 102)),  # two stray pixels
+        canvas_with((0, 0, 280, 280), ink=30),  # faint noise, below any ink contrast
+    ],
+)
 def test_no_ink_gives_no_input(image):
     assert to_mnist(image) is None
 
 
-@pytest.mark.parametrize("image", [
-    canvas_with((130, 130, 148, 148)),  # a dot
-    canvas_with((0, 0, 280, 280)),  # ink over the whole canvas
-    canvas_with((0, 0, 280, 160)),  # more ink than background
-    canvas_with((0, 0, 280, 6)),  # a stroke at the very edge
-    canvas_with((0, 0, 1, 280)),  # one pixel high
-    np.zeros((1, 1), np.uint8),
-    np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),
-    np.random.default_rng(1).random((64, 64)),  # float pixels in [0, 1]
-    np.ones((30, 30), bool),
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        canvas_with((130, 130, 148, 148)),  # a dot
+        canvas_with((0, 0, 280, 280)),  # ink over the whole canvas
+        canvas_with((0, 0, 280, 160)),  # more ink than background
+        canvas_with((0, 0, 280, 6)),  # a stroke at the very edge
+        canvas_with((0, 0, 1, 280)),  # one pixel high
+        np.zeros((1, 1), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),
+        np.random.default_rng(1).random((64, 64)),  # float pixels in [0, 1]
+        np.ones((30, 30), bool),
+    ],
+)
 def test_odd_input_never_raises(image):
     x = to_mnist(image)
     assert x is None or (x.shape == (IMAGE_SIZE, IMAGE_SIZE) and np.isfinite(x).all())

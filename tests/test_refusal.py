@@ -26,8 +26,17 @@ DATA = Path(__file__).resolve().parent / "data"
 LETTERS_REFUSED = 0.65  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
 PEN_DIGITS_REFUSED = 0.015  # of tests/data/pen_sample.npz (300 real pen digits): at most 4
 MNIST_REFUSED = 0.005  # of MNIST's first 1000 test digits
-SYNTHETIC_REFUSED = {"dot": 0.95, "line": 0.95, "x": 0.95, "smiley": 0.95, "scribble": 0.75, "shape": 0.95,
-                     "letter": 0.9, "number": 0.9, "font_letter": 0.85}  # of 60 of each kind
+SYNTHETIC_REFUSED = {
+    "dot": 0.95,
+    "line": 0.95,
+    "x": 0.95,
+    "smiley": 0.95,
+    "scribble": 0.75,
+    "shape": 0.95,
+    "letter": 0.9,
+    "number": 0.9,
+    "font_letter": 0.85,
+}  # of 60 of each kind
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +66,21 @@ ODD_DRAWINGS = {
     "a dot": ([poly([0.5, 0.5])], 0.05),
     "a horizontal line": ([poly([0.0, 0.5], [1.0, 0.52])], 0.6),
     "an X": ([poly([0, 0], [1, 1]), poly([1, 0], [0, 1])], 0.6),
-    "a smiley": ([circle(0.5, 0.5, 0.5, -90, 270, 60), poly([0.33, 0.35]), poly([0.67, 0.35]),
-                  circle(0.5, 0.55, 0.25, 20, 160, 20)], 0.6),
+    "a smiley": (
+        [
+            circle(0.5, 0.5, 0.5, -90, 270, 60),
+            poly([0.33, 0.35]),
+            poly([0.67, 0.35]),
+            circle(0.5, 0.55, 0.25, 20, 160, 20),
+        ],
+        0.6,
+    ),
     '"12"': ([*ONE, *[s * [1, 1] + [0.6, 0] for s in TWO]], 0.5),
     "a scribble": ([poly([0, 0.2], [0.9, 0.9], [0.1, 0.8], [1.0, 0.1], [0.2, 0.0], [0.7, 1.0], [0.0, 0.6])], 0.6),
-    "a star": ([poly(*[(math.cos(math.radians(-90 + 144 * k)), math.sin(math.radians(-90 + 144 * k)))
-                       for k in range(6)])], 0.6),
+    "a star": (
+        [poly(*[(math.cos(math.radians(-90 + 144 * k)), math.sin(math.radians(-90 + 144 * k))) for k in range(6)])],
+        0.6,
+    ),
 }
 
 
@@ -99,8 +117,13 @@ def test_single_drawn_digits_are_read(name, strokes, judge, convnet):
 @pytest.fixture(scope="module")
 def pen_letters():
     with np.load(DATA / "pen_letters_sample.npz", allow_pickle=False) as npz:
-        return PenDigits(labels=npz["labels"], sources=npz["source"], offsets=npz["offsets"],
-                         stroke_offsets=npz["stroke_offsets"], points=npz["points"].astype(np.float32))
+        return PenDigits(
+            labels=npz["labels"],
+            sources=npz["source"],
+            offsets=npz["offsets"],
+            stroke_offsets=npz["stroke_offsets"],
+            points=npz["points"].astype(np.float32),
+        )
 
 
 def test_most_real_letters_that_are_not_digit_like_are_refused(pen_letters, judge):
@@ -140,9 +163,11 @@ def test_a_verdict_takes_a_few_milliseconds_at_most(judge, convnet, pen_sample):
 
 
 def test_the_verdict_needs_no_tensorflow():
-    script = ("import sys, numpy as np; from digitlab.verdict import verdict; "
-              "v = verdict(np.zeros((28, 28), np.float32) + 0.0, np.full(10, 0.1)); "
-              "print(v.kind in ('digit', 'not a digit'), 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    script = (
+        "import sys, numpy as np; from digitlab.verdict import verdict; "
+        "v = verdict(np.zeros((28, 28), np.float32) + 0.0, np.full(10, 0.1)); "
+        "print(v.kind in ('digit', 'not a digit'), 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "False", "False"]

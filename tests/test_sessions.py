@@ -12,11 +12,21 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import DATA, ROOT, skip_without_browser
+
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, StreamlitServer, mouse_path,
-                           page_points, runs_started, wait_for_run_after, wait_until_idle)
+from tools.browser import (
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    StreamlitServer,
+    mouse_path,
+    page_points,
+    runs_started,
+    wait_for_run_after,
+    wait_until_idle,
+)
 
 skip_without_browser()
 
@@ -112,8 +122,9 @@ def draw_together(pages, strokes):
 def test_sessions_do_not_share_answers_or_choices(pages):
     pen = load_pen_digits(DATA / "pen_sample.npz")
     # single-stroke digits, so that the only answer a page shows is the one for the whole drawing
-    samples = [next(int(i) for i in np.flatnonzero(pen.labels == digit) if len(pen.strokes(i)) == 1)
-               for digit in (7, 3, 0)]
+    samples = [
+        next(int(i) for i in np.flatnonzero(pen.labels == digit) if len(pen.strokes(i)) == 1) for digit in (7, 3, 0)
+    ]
     strokes = [canvas_strokes(pen.strokes(i))[0] for i in samples]
     a, b, c = pages
 
@@ -128,8 +139,9 @@ def test_sessions_do_not_share_answers_or_choices(pages):
         draw_together([page], [stroke])
         alone.append(prediction(page).inner_text().strip())
         reset(page)
-    assert len(set(alone)) == 3, ("the three drawings must be read as three different digits to tell them apart: "
-                                  f"{alone}")
+    assert len(set(alone)) == 3, (
+        f"the three drawings must be read as three different digits to tell them apart: {alone}"
+    )
 
     for page in pages:
         page.evaluate("() => { window.__shown.length = 0; }")

@@ -13,22 +13,24 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import DATA, ROOT
+from test_model_files import KILLER
+
 from digitlab.config import model_path, report_path
 from digitlab.inference import load_network
 from digitlab.model_files import settle
-from test_model_files import KILLER
 
 
 def run_train(*args):
-    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True,
-                          timeout=600, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
 
 
 def test_trains_saves_and_reloads(tmp_path, mnist_small):
-    result = run_train("--data", str(DATA / "mnist_small.npz"), "--limit", "2000", "--epochs", "1",
-                       "--out", str(tmp_path))
+    result = run_train(
+        "--data", str(DATA / "mnist_small.npz"), "--limit", "2000", "--epochs", "1", "--out", str(tmp_path)
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.test.npz"]
     # no temporary files left; the test-set answers kept for the Mistakes page
@@ -52,8 +54,18 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
 
 def test_same_seed_same_network(tmp_path):
     for run in ("a", "b"):
-        result = run_train("--data", str(DATA / "mnist_small.npz"), "--limit", "300", "--epochs", "1",
-                           "--seed", "7", "--out", str(tmp_path / run))
+        result = run_train(
+            "--data",
+            str(DATA / "mnist_small.npz"),
+            "--limit",
+            "300",
+            "--epochs",
+            "1",
+            "--seed",
+            "7",
+            "--out",
+            str(tmp_path / run),
+        )
         assert result.returncode == 0, result.stderr
     a, b = (json.loads((tmp_path / run / "dense.json").read_text()) for run in ("a", "b"))
     assert a["history"][0]["train_loss"] == b["history"][0]["train_loss"]
@@ -106,8 +118,13 @@ finally:
 def test_an_unwritable_out_stops_before_loading_data_or_tensorflow(tmp_path, out):
     (tmp_path / "a-file").write_text("not a folder")
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", TRAIN_AND_TELL, "--data", str(DATA / "mnist_small.npz"),
-                             "--out", str(tmp_path / out)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", TRAIN_AND_TELL, "--data", str(DATA / "mnist_small.npz"), "--out", str(tmp_path / out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert time.perf_counter() - started < 20
     assert result.returncode == 2, result.stderr
     assert result.stdout == "TensorFlow not imported\n"  # and no "Training ..." line
@@ -123,14 +140,18 @@ def test_a_failed_save_is_one_line_and_leaves_no_litter(tmp_path, monkeypatch, c
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(model_files, "_commit", disk_full)
-    assert train.main(["--data", str(DATA / "mnist_small.npz"), "--limit", "300", "--epochs", "1",
-                       "--out", str(tmp_path)]) == 2
+    assert (
+        train.main(["--data", str(DATA / "mnist_small.npz"), "--limit", "300", "--epochs", "1", "--out", str(tmp_path)])
+        == 2
+    )
     assert capsys.readouterr().err == f"error: cannot save into {tmp_path}: No space left on device\n"
     assert list(tmp_path.iterdir()) == []
 
 
 # train.py run in a child that is killed, once the network is trained and written, at the (argv[1])-th rename
-KILL_TRAIN_WHILE_SAVING = KILLER + """
+KILL_TRAIN_WHILE_SAVING = (
+    KILLER
+    + """
 import runpy
 sys.path.insert(0, ".")
 from digitlab import model_files
@@ -147,6 +168,7 @@ def save_pair_then_die(folder, name, write_model, report):
 model_files.save_pair = save_pair_then_die  # before train.py imports digitlab.training, which imports it
 runpy.run_path("train.py", run_name="__main__")
 """
+)
 
 
 def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_path, mnist_small):
@@ -155,9 +177,23 @@ def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_pat
         shutil.copy(path, tmp_path)
     old_report = report_path("dense", tmp_path).read_bytes()
     killed_before_renaming_the_report = [sys.executable, "-u", "-c", KILL_TRAIN_WHILE_SAVING, "2"]  # journal, .keras
-    result = subprocess.run([*killed_before_renaming_the_report, "--data", str(DATA / "mnist_small.npz"),
-                             "--limit", "300", "--epochs", "1", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    result = subprocess.run(
+        [
+            *killed_before_renaming_the_report,
+            "--data",
+            str(DATA / "mnist_small.npz"),
+            "--limit",
+            "300",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert result.returncode == -signal.SIGKILL, result.stderr
     assert "Training 'dense' on 300 images" in result.stdout and "Saved" not in result.stdout
     weights = model_path("dense", tmp_path).read_bytes()

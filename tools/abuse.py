@@ -99,7 +99,7 @@ def photo_file(folder: Path, width: int, height: int, target_mb: float | None) -
     rng = np.random.default_rng(0)
     light = np.linspace(150, 220, width)[None, :] + np.linspace(0, 20, height)[:, None]
     paper = light + rng.normal(0, 30, (height, width)).astype(np.float32)
-    paper[height // 3: 2 * height // 3, width // 2 - 60: width // 2 + 60] -= 120  # the digit: a thick 1
+    paper[height // 3 : 2 * height // 3, width // 2 - 60 : width // 2 + 60] -= 120  # the digit: a thick 1
     pixels = np.clip(np.dstack([paper, paper * 0.98, paper * 0.95]), 0, 255).astype(np.uint8)
     path = folder / f"photo-{width}x{height}.jpg"
     for quality in range(50, 101, 5):
@@ -128,11 +128,20 @@ TIMEOUT_S = 3600
 
 def run_in(checkout: Path, script: str, **values) -> dict:
     prelude = "import json\n" + PEAK_RSS + "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    result = subprocess.run(["timeout", str(TIMEOUT_S), sys.executable, "-c", prelude + script], cwd=checkout,
-                            capture_output=True, text=True,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "PYTHONPATH": str(checkout),
-                                 "DIGITLAB_CLASS_DB": str(Path(values.get("folder", "/nonexistent")) / "class.sqlite"),
-                                 "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=TIMEOUT_S + 60)
+    result = subprocess.run(
+        ["timeout", str(TIMEOUT_S), sys.executable, "-c", prelude + script],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "PYTHONPATH": str(checkout),
+            "DIGITLAB_CLASS_DB": str(Path(values.get("folder", "/nonexistent")) / "class.sqlite"),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        },
+        timeout=TIMEOUT_S + 60,
+    )
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -152,29 +161,44 @@ def measure(checkout: Path, files: dict, saves: int, drawings: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", metavar="REV",
-                        help="also measure this commit (checked out in a temporary worktree)")
+    parser.add_argument(
+        "--before", metavar="REV", help="also measure this commit (checked out in a temporary worktree)"
+    )
     parser.add_argument("--saves", type=int, default=50)
     parser.add_argument("--drawings", type=int, default=200)
-    parser.add_argument("--before-drawings", type=int, default=40,
-                        help="drawings for the earlier commit's Our class page (each holds a 19 MB photo there)")
+    parser.add_argument(
+        "--before-drawings",
+        type=int,
+        default=40,
+        help="drawings for the earlier commit's Our class page (each holds a 19 MB photo there)",
+    )
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="digitlab-abuse-files-") as folder:
         folder = Path(folder)
-        files = {"photo": photo_file(folder, 4000, 3000, target_mb=19), "flat": flat_png(folder, 7000),
-                 "big_photo": photo_file(folder, 4608, 3456, target_mb=None)}
+        files = {
+            "photo": photo_file(folder, 4000, 3000, target_mb=19),
+            "flat": flat_png(folder, 7000),
+            "big_photo": photo_file(folder, 4608, 3456, target_mb=None),
+        }
         results["after"] = measure(PROJECT_DIR, files, args.saves, args.drawings)
         if args.before:
             worktree = Path(tempfile.mkdtemp(prefix="digitlab-before-"))
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.before], cwd=PROJECT_DIR,
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(worktree), args.before],
+                cwd=PROJECT_DIR,
+                check=True,
+                capture_output=True,
+            )
             try:
-                results["before"] = {"commit": args.before,
-                                     **measure(worktree, files, args.saves, args.before_drawings)}
+                results["before"] = {
+                    "commit": args.before,
+                    **measure(worktree, files, args.saves, args.before_drawings),
+                }
             finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_DIR,
-                               capture_output=True)
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_DIR, capture_output=True
+                )
                 shutil.rmtree(worktree, ignore_errors=True)
     print(json.dumps(results))
 

@@ -18,8 +18,15 @@ import numpy as np
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"  # real pen digits (UniPen) for drawing
 CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never a downloaded browser
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's input layer (inside the component's open shadow root)
 CANVAS_PX = 280  # the canvas's side: the pen strokes' coordinates are in its pixels
@@ -85,10 +92,14 @@ def browser_missing() -> list[str]:
     """Why the browser tests cannot run here (empty if they can): no Chromium, or no playwright package."""
     import importlib.util
 
-    return [why for lacking, why in [
-        (not Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-        (importlib.util.find_spec("playwright") is None, "no playwright package (pip install playwright)"),
-    ] if lacking]
+    return [
+        why
+        for lacking, why in [
+            (not Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+            (importlib.util.find_spec("playwright") is None, "no playwright package (pip install playwright)"),
+        ]
+        if lacking
+    ]
 
 
 def latency_stats(milliseconds) -> dict:
@@ -96,9 +107,14 @@ def latency_stats(milliseconds) -> dict:
     values = np.asarray(milliseconds, dtype=float)
     if not len(values):
         return {"n": 0}
-    return {"n": int(len(values)), "p50_ms": round(float(np.median(values)), 1),
-            "p95_ms": round(float(np.percentile(values, 95)), 1), "min_ms": round(float(values.min()), 1),
-            "max_ms": round(float(values.max()), 1), "mean_ms": round(float(values.mean()), 1)}
+    return {
+        "n": int(len(values)),
+        "p50_ms": round(float(np.median(values)), 1),
+        "p95_ms": round(float(np.percentile(values, 95)), 1),
+        "min_ms": round(float(values.min()), 1),
+        "max_ms": round(float(values.max()), 1),
+        "mean_ms": round(float(values.mean()), 1),
+    }
 
 
 def free_port() -> int:
@@ -110,8 +126,14 @@ def free_port() -> int:
 class StreamlitServer:
     """`streamlit run <script>` on 127.0.0.1 and a free port, as a context manager that always stops it."""
 
-    def __init__(self, script: str | Path, port: int | None = None, cwd: str | Path = PROJECT_DIR,
-                 env: dict[str, str] | None = None, cpus: set[int] | None = None):
+    def __init__(
+        self,
+        script: str | Path,
+        port: int | None = None,
+        cwd: str | Path = PROJECT_DIR,
+        env: dict[str, str] | None = None,
+        cpus: set[int] | None = None,
+    ):
         """cpus: the CPUs the server may run on (all, if None)."""
         self.script, self.cwd, self.env, self.cpus = str(script), Path(cwd), env or {}, cpus
         self.port = port or free_port()
@@ -124,10 +146,28 @@ class StreamlitServer:
         env = dict(os.environ, PYTHONUNBUFFERED="1", **self.env)
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats", "false"],
-            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                self.script,
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(self.port),
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=self.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None,
+        )
         return self
 
     def log(self) -> str:
@@ -182,7 +222,7 @@ def simplify(stroke: np.ndarray, tolerance: float = MOUSE_TOLERANCE) -> np.ndarr
     k = int(far.argmax())
     if far[k] <= tolerance:
         return stroke[[0, -1]]
-    return np.concatenate([simplify(stroke[:k + 1], tolerance)[:-1], simplify(stroke[k:], tolerance)])
+    return np.concatenate([simplify(stroke[: k + 1], tolerance)[:-1], simplify(stroke[k:], tolerance)])
 
 
 def densify(stroke: np.ndarray, step: float = MOUSE_STEP) -> np.ndarray:
@@ -220,15 +260,17 @@ def mouse_stroke(page, stroke: np.ndarray) -> None:
 def touch_stroke(page, cdp, stroke: np.ndarray) -> None:
     """One stroke with a finger, through CDP's Input.dispatchTouchEvent."""
     points = page_points(page, mouse_path(stroke))
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
-                                          "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]}
+    )
     for x, y in points[1:] if len(points) > 1 else points + 1:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def open_instrumented_page(browser, url: str, timeout_ms: float = 60_000, wait_for: str | None = None,
-                           **context_options):
+def open_instrumented_page(
+    browser, url: str, timeout_ms: float = 60_000, wait_for: str | None = None, **context_options
+):
     """A new browser context on `url` with INSTRUMENT installed, once the canvas (or else a title containing
     `wait_for`) is visible and the first run over. The default timeout is generous: the first page load of a
     server imports TensorFlow."""
@@ -250,8 +292,9 @@ def runs_started(page) -> int:
 def wait_for_run_after(page, started: int, timeout: float = 30_000) -> None:
     """Wait until a script run that began after `started` runs had begun is over and the page shows its end."""
     try:
-        page.wait_for_function("s => window.__digitlab.started > s && window.__digitlab.idle()", arg=started,
-                               timeout=timeout)
+        page.wait_for_function(
+            "s => window.__digitlab.started > s && window.__digitlab.idle()", arg=started, timeout=timeout
+        )
     except Exception as error:  # say where it stuck: no new run, or a run whose end never came
         state = page.evaluate("""() => ({started: window.__digitlab.started, finished: window.__digitlab.finished,
             script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')})""")
@@ -266,4 +309,5 @@ def ink_pixels(page, selector: str = INK_LAYER) -> int:
     """Pixels of the finished drawing brighter than mid-grey, read from fabric.js's lower canvas."""
     return page.locator(selector).evaluate(
         """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                  let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 127) n++; return n; }""")
+                  let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 127) n++; return n; }"""
+    )

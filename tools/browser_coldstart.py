@@ -28,13 +28,35 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR, StreamlitServer,
-                           mouse_stroke)
+from tools.browser import (
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    PEN_SAMPLE,
+    PROJECT_DIR,
+    StreamlitServer,
+    mouse_stroke,
+)
 
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_canvas_app.py"
-WATCHED_IMPORTS = ("streamlit", "numpy", "pandas", "altair", "PIL.Image", "streamlit_drawable_canvas",
-                   "app_pages.shared", "digitlab.backend", "digitlab.collection", "digitlab.inference",
-                   "digitlab.images", "digitlab.preprocess", "digitlab.config", "pyarrow", "sqlite3")
+WATCHED_IMPORTS = (
+    "streamlit",
+    "numpy",
+    "pandas",
+    "altair",
+    "PIL.Image",
+    "streamlit_drawable_canvas",
+    "app_pages.shared",
+    "digitlab.backend",
+    "digitlab.collection",
+    "digitlab.inference",
+    "digitlab.images",
+    "digitlab.preprocess",
+    "digitlab.config",
+    "pyarrow",
+    "sqlite3",
+)
 
 # Timestamps (epoch ms) of the page's websocket events, by ForwardMsg field: 4 new_session, 5 delta, 6 script_finished.
 TIMELINE = r"""
@@ -143,8 +165,11 @@ def trial(browser, script: Path) -> dict:
         page.wait_for_function("() => window.__timeline.shown_chart_drawn !== undefined", timeout=60_000)
         if page.locator('[data-testid="stMetric"]', has_text="Prediction").count():
             mouse_stroke(page, first_two())
-            page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-                                             .some(e => /^\\d$/.test(e.innerText.trim()))""", timeout=120_000)
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                                             .some(e => /^\\d$/.test(e.innerText.trim()))""",
+                timeout=120_000,
+            )
             result["first_prediction"] = time.perf_counter() - launched
         timeline = page.evaluate("() => window.__timeline")
         # what the page fetched after its websocket opened (JS chunks, the canvas component's files), when
@@ -160,7 +185,9 @@ def trial(browser, script: Path) -> dict:
         result["fetched_after_ws_open"] = [
             f"{r['name'][-60:]} {r['start'] / 1000 - launched_epoch:.2f}->"
             f"{r['end'] / 1000 - launched_epoch:.2f} s ({r['kb']} kB)"
-            for r in sorted(resources, key=lambda r: r["end"]) if r["start"] >= opened]
+            for r in sorted(resources, key=lambda r: r["end"])
+            if r["start"] >= opened
+        ]
         return result
     finally:
         if context:
@@ -173,8 +200,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--app", action="append", metavar="NAME=PATH", help="a script to time (repeatable)")
     args = parser.parse_args()
-    scripts = (dict(a.split("=", 1) for a in args.app) if args.app
-               else {"app": PROJECT_DIR / "app.py", "minimal": MINIMAL_APP})
+    scripts = (
+        dict(a.split("=", 1) for a in args.app) if args.app else {"app": PROJECT_DIR / "app.py", "minimal": MINIMAL_APP}
+    )
     from playwright.sync_api import sync_playwright
 
     began = time.monotonic()
@@ -183,7 +211,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for k in range(args.trials):
-                for name, script in (scripts.items() if k % 2 == 0 else reversed(scripts.items())):
+                for name, script in scripts.items() if k % 2 == 0 else reversed(scripts.items()):
                     runs[name].append(trial(browser, Path(script)))
                     print(f"{name} trial {k}: {json.dumps(runs[name][-1])}", flush=True)
         finally:
@@ -194,10 +222,20 @@ def main() -> None:
         medians[name] = {key: round(float(np.median([t[key] for t in trials if key in t])), 2) for key in keys}
         medians[name]["imports_s"] = {
             module: round(float(np.median([t["imports_s"].get(module, 0) for t in trials])), 3)
-            for module in trials[0]["imports_s"]}
+            for module in trials[0]["imports_s"]
+        }
     load = [round(value, 2) for value in os.getloadavg()]
-    print(json.dumps({"median_s_after_launch": medians, "trials": runs, "load_average_at_end": load,
-                      "total_s": round(time.monotonic() - began, 1)}, indent=1))
+    print(
+        json.dumps(
+            {
+                "median_s_after_launch": medians,
+                "trials": runs,
+                "load_average_at_end": load,
+                "total_s": round(time.monotonic() - began, 1),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

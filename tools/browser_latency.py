@@ -23,11 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.pen import canvas_strokes, load_pen_digits
 from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_RESET, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR,
-                           StreamlitServer, ink_pixels, latency_stats, open_instrumented_page, mouse_stroke,
-                           runs_started, wait_for_run_after, wait_until_idle)
+from digitlab.pen import canvas_strokes, load_pen_digits
+from tools.browser import (
+    CANVAS,
+    CANVAS_RESET,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    PEN_SAMPLE,
+    PROJECT_DIR,
+    StreamlitServer,
+    ink_pixels,
+    latency_stats,
+    mouse_stroke,
+    open_instrumented_page,
+    runs_started,
+    wait_for_run_after,
+    wait_until_idle,
+)
 
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_canvas_app.py"
 APP_TARGET = '[data-testid="stMetricValue"]'  # the Prediction metric's value: "—" on an empty canvas
@@ -56,10 +70,12 @@ def timed_stroke(page, stroke) -> tuple[float, float]:
     started = runs_started(page)
     mouse_stroke(page, stroke)
     wait_for_run_after(page, started)
-    page.wait_for_function("n => window.__digitlab.upToChange.length > n[0]"
-                           "     && window.__digitlab.upToFinish.length > n[1]", arg=counts, timeout=10_000)
-    return tuple(page.evaluate("n => [window.__digitlab.upToChange[n[0]], window.__digitlab.upToFinish[n[1]]]",
-                               counts))
+    page.wait_for_function(
+        "n => window.__digitlab.upToChange.length > n[0]     && window.__digitlab.upToFinish.length > n[1]",
+        arg=counts,
+        timeout=10_000,
+    )
+    return tuple(page.evaluate("n => [window.__digitlab.upToChange[n[0]], window.__digitlab.upToFinish[n[1]]]", counts))
 
 
 def cold_start(browser, server: StreamlitServer, pen, result: dict) -> None:
@@ -94,8 +110,12 @@ def cold_start(browser, server: StreamlitServer, pen, result: dict) -> None:
     shown = page.locator(APP_TARGET).inner_text().strip()
     result["first_prediction_s"] = round(time.perf_counter() - launched, 2)
     result["first_prediction_detail"] = {
-        "digit_drawn": int(pen.labels[i]), "shown": shown, "read_right": shown == str(pen.labels[i]),
-        "mouse_up_to_prediction_ms": round(up_to_change, 1), "mouse_up_to_run_over_ms": round(up_to_finish, 1)}
+        "digit_drawn": int(pen.labels[i]),
+        "shown": shown,
+        "read_right": shown == str(pen.labels[i]),
+        "mouse_up_to_prediction_ms": round(up_to_change, 1),
+        "mouse_up_to_run_over_ms": round(up_to_finish, 1),
+    }
     assert re.fullmatch(r"\d", shown), f"the first prediction is {shown!r}"
     context.close()
 
@@ -121,8 +141,10 @@ def main() -> None:
             print(f"cold start: {json.dumps(result['cold_start'])}", flush=True)
             minimal = StreamlitServer(MINIMAL_APP)
             minimal.start().wait_until_up()
-            pages = {"app": open_page(browser, app.url, APP_TARGET),
-                     "minimal": open_page(browser, minimal.url, MINIMAL_TARGET)}
+            pages = {
+                "app": open_page(browser, app.url, APP_TARGET),
+                "minimal": open_page(browser, minimal.url, MINIMAL_TARGET),
+            }
             times = {name: {"up_to_update": [], "up_to_run_over": []} for name in pages}
             for k in range(args.warmup + args.strokes):
                 if time.monotonic() - began > args.budget:
@@ -136,9 +158,13 @@ def main() -> None:
                         clear(page)
                         update, run_over = timed_stroke(page, strokes[k % len(strokes)])
                     except Exception:
-                        print(f"stroke {k} on the {name} page failed; the page's counters:",
-                              page.evaluate("() => JSON.stringify({...window.__digitlab,"
-                                            "                      idle: window.__digitlab.idle()})"))
+                        print(
+                            f"stroke {k} on the {name} page failed; the page's counters:",
+                            page.evaluate(
+                                "() => JSON.stringify({...window.__digitlab,"
+                                "                      idle: window.__digitlab.idle()})"
+                            ),
+                        )
                         raise
                     if k >= args.warmup:
                         times[name]["up_to_update"].append(update)
@@ -150,23 +176,33 @@ def main() -> None:
             for server in (app, minimal):
                 if server:
                     server.stop()
-    latency = {name: {measure: latency_stats(values) for measure, values in measures.items()}
-               for name, measures in times.items()}
+    latency = {
+        name: {measure: latency_stats(values) for measure, values in measures.items()}
+        for name, measures in times.items()
+    }
     for measure in ("up_to_update", "up_to_run_over"):
         a, m = latency["app"][measure], latency["minimal"][measure]
         if a["n"] and m["n"]:
-            latency[f"app_minus_minimal_{measure}"] = {"p50_ms": round(a["p50_ms"] - m["p50_ms"], 1),
-                                                       "p95_ms": round(a["p95_ms"] - m["p95_ms"], 1)}
-        print(f"{measure}: app median {a.get('p50_ms')} ms, p95 {a.get('p95_ms')} ms;"
-              f" minimal median {m.get('p50_ms')} ms, p95 {m.get('p95_ms')} ms", flush=True)
+            latency[f"app_minus_minimal_{measure}"] = {
+                "p50_ms": round(a["p50_ms"] - m["p50_ms"], 1),
+                "p95_ms": round(a["p95_ms"] - m["p95_ms"], 1),
+            }
+        print(
+            f"{measure}: app median {a.get('p50_ms')} ms, p95 {a.get('p95_ms')} ms;"
+            f" minimal median {m.get('p50_ms')} ms, p95 {m.get('p95_ms')} ms",
+            flush=True,
+        )
     result["latency"] = latency
     result["meets_goals"] = {
         "canvas_usable": result["cold_start"]["canvas_usable_s"] <= GOALS["canvas_usable_s"],
         "first_prediction": result["cold_start"]["first_prediction_s"] <= GOALS["first_prediction_s"],
         "app_within_50ms_of_minimal": latency.get("app_minus_minimal_up_to_update", {}).get("p50_ms", 1e9)
-        <= GOALS["app_minus_minimal_median_ms"]}
-    result["notes"] = ("times are wall clock on this machine, browser and servers sharing its cores; 'update' is the "
-                       "DOM change (before paint); the canvas debounces strokes about 200 ms before Streamlit reruns")
+        <= GOALS["app_minus_minimal_median_ms"],
+    }
+    result["notes"] = (
+        "times are wall clock on this machine, browser and servers sharing its cores; 'update' is the "
+        "DOM change (before paint); the canvas debounces strokes about 200 ms before Streamlit reruns"
+    )
     result["total_s"] = round(time.monotonic() - began, 1)
     print(json.dumps(result, indent=1))
 

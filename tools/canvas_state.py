@@ -14,5 +14,7 @@ def as_canvas_state(rgba: np.ndarray | None) -> dict:
     buffer = io.BytesIO()
     Image.fromarray(rgba).save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "Path"}], "background": "#000000"}, "data": url},
-            "backgroundFit": None}
+    return {
+        "drawing": {"raw": {"objects": [{"type": "Path"}], "background": "#000000"}, "data": url},
+        "backgroundFit": None,
+    }

@@ -56,11 +56,21 @@ from pathlib import Path
 
 import numpy as np
 
+from app_pages.shared import CLEAR
 from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, available_networks, model_dir
 from digitlab.pen import canvas_strokes, load_pen_digits
-from app_pages.shared import CLEAR
-from tools.browser import (CANVAS, CANVAS_PX, CHROMIUM, CHROMIUM_ARGS, INSTRUMENT, PEN_SAMPLE, PROJECT_DIR,
-                           StreamlitServer, latency_stats, mouse_path)
+from tools.browser import (
+    CANVAS,
+    CANVAS_PX,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTRUMENT,
+    PEN_SAMPLE,
+    PROJECT_DIR,
+    StreamlitServer,
+    latency_stats,
+    mouse_path,
+)
 from tools.processes import Monitor, split_cpus
 from tools.streamlit_protocol import DrawingSession, ProtocolSession, describe, render_pngs
 
@@ -95,6 +105,7 @@ WATCH = r"""
 
 # --- one session ----------------------------------------------------------------------------------------
 
+
 class BrowserSession(DrawingSession):
     """A student in a browser page: the real canvas, drawn on with the mouse. Latencies in the page's clock,
     from the mouse button going up after the last stroke: to the run over and the page idle (run_over), to
@@ -108,8 +119,12 @@ class BrowserSession(DrawingSession):
         return await self.page.evaluate(script, arg)
 
     async def wait_run_after(self, started: int, timeout_ms: float) -> None:
-        await self.page.wait_for_function("s => window.__digitlab.started > s && window.__digitlab.idle()",
-                                          arg=started, timeout=timeout_ms, polling=POLL_MS)
+        await self.page.wait_for_function(
+            "s => window.__digitlab.started > s && window.__digitlab.idle()",
+            arg=started,
+            timeout=timeout_ms,
+            polling=POLL_MS,
+        )
 
     async def prediction(self) -> str | None:
         return await self.evaluate("() => window.__digitlab.prediction()")
@@ -133,10 +148,12 @@ class BrowserSession(DrawingSession):
     async def ink(self) -> int:
         return await self.page.locator("canvas.dc-canvas.lower-canvas").evaluate(
             """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                      let n = 0; for (let i = 0; i < d.length; i += 16) if (d[i] > 127) n++; return n; }""")
+                      let n = 0; for (let i = 0; i < d.length; i += 16) if (d[i] > 127) n++; return n; }"""
+        )
 
-    async def draw(self, strokes: list[np.ndarray], timeout_ms: float,
-                   sample: int | None = None) -> tuple[str | None, float, float | None]:
+    async def draw(
+        self, strokes: list[np.ndarray], timeout_ms: float, sample: int | None = None
+    ) -> tuple[str | None, float, float | None]:
         """Draws the strokes (waiting for each one's rerun); (answer shown, up -> run over, up -> text changed)."""
         canvas = self.page.locator(CANVAS)
         box = await canvas.bounding_box(timeout=timeout_ms)
@@ -145,18 +162,22 @@ class BrowserSession(DrawingSession):
             box = await canvas.bounding_box(timeout=timeout_ms)
         for k, stroke in enumerate(strokes):
             last = k == len(strokes) - 1
-            counts = await self.evaluate("() => [window.__digitlab.started, window.__digitlab.upToFinish.length,"
-                                         "       window.__digitlab.upToChange.length]")
+            counts = await self.evaluate(
+                "() => [window.__digitlab.started, window.__digitlab.upToFinish.length,"
+                "       window.__digitlab.upToChange.length]"
+            )
             await self.stroke(box, stroke)
             await self.wait_run_after(counts[0], timeout_ms)
             if last:
-                await self.page.wait_for_function("n => window.__digitlab.upToFinish.length > n", arg=counts[1],
-                                                  timeout=timeout_ms, polling=POLL_MS)
+                await self.page.wait_for_function(
+                    "n => window.__digitlab.upToFinish.length > n", arg=counts[1], timeout=timeout_ms, polling=POLL_MS
+                )
                 shown, finish, change = await self.evaluate(
                     """n => [window.__digitlab.prediction(), window.__digitlab.upToFinish[n[1]],
                              window.__digitlab.upToChange.length > n[2] ? window.__digitlab.upToChange[n[2]]
                                                                         : null]""",
-                    counts)
+                    counts,
+                )
                 return shown, finish, change
         raise ValueError("no strokes")
 
@@ -182,8 +203,9 @@ class BrowserSession(DrawingSession):
         await self.page.context.close()
 
 
-async def draw_every(session: DrawingSession, digits, url: str, start: float, interval: float, end: float,
-                     timeout_ms: float) -> None:
+async def draw_every(
+    session: DrawingSession, digits, url: str, start: float, interval: float, end: float, timeout_ms: float
+) -> None:
     """One digit every `interval` s from `start` (monotonic) until `end`; late if a digit starts behind time."""
     k = 0
     while True:
@@ -220,14 +242,21 @@ async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple
 def summary(sessions: list[DrawingSession]) -> dict:
     drawn = sum(s.drawn for s in sessions)
     errors = [f"{s.name}: {e}" for s in sessions for e in s.errors]
-    return {"sessions": len(sessions), "digits_measured": drawn, "read_right": sum(s.right for s in sessions),
-            "read_right_share": round(sum(s.right for s in sessions) / drawn, 3) if drawn else None,
-            "errors": len(errors), "error_examples": errors[:10], "late_starts": sum(s.late for s in sessions),
-            "up_to_run_over": latency_stats([v for s in sessions for v in s.run_over]),
-            "up_to_metric_change": latency_stats([v for s in sessions for v in s.metric_change])}
+    return {
+        "sessions": len(sessions),
+        "digits_measured": drawn,
+        "read_right": sum(s.right for s in sessions),
+        "read_right_share": round(sum(s.right for s in sessions) / drawn, 3) if drawn else None,
+        "errors": len(errors),
+        "error_examples": errors[:10],
+        "late_starts": sum(s.late for s in sessions),
+        "up_to_run_over": latency_stats([v for s in sessions for v in s.run_over]),
+        "up_to_metric_change": latency_stats([v for s in sessions for v in s.metric_change]),
+    }
 
 
 # --- isolation ------------------------------------------------------------------------------------------
+
 
 async def sidebar_choice(session: BrowserSession, networks: list[str]) -> str:
     """The session's own widget choice: the checked Network radio option, or the brush width."""
@@ -255,10 +284,12 @@ async def switch_choice(session: BrowserSession, networks: list[str], timeout_ms
 
 async def interleaved(a: BrowserSession, b: BrowserSession, stroke_a, stroke_b, timeout_ms: float) -> None:
     """Both sessions draw one stroke at the same time: their mouse events alternate, both buttons up together."""
+
     async def one(session, stroke, box):
         counts = await session.evaluate("window.__digitlab.started")
         await session.stroke(box, stroke)
         await session.wait_run_after(counts, timeout_ms)
+
     boxes = [await s.page.locator(CANVAS).bounding_box() for s in (a, b)]
     await asyncio.gather(one(a, stroke_a, boxes[0]), one(b, stroke_b, boxes[1]))
 
@@ -291,13 +322,23 @@ async def isolation_check(browser, url: str, pen, networks: list[str], rounds: i
                 final = await session.prediction()
                 ok = final == reference[session.name] and set(shown) <= {DASH, reference[session.name]}
                 if not ok:
-                    problems.append(f"round {r}: {session.name} drew a {stroke_label} "
-                                    f"(alone read {reference[session.name]!r}) but showed {shown} "
-                                    f"(other page alone: {reference[other.name]!r})")
-            checked.append({"round": r, "A_drew": int(pen.labels[i]), "B_drew": int(pen.labels[j]),
-                            "A_alone": reference["A"], "B_alone": reference["B"],
-                            "A_together": await a.prediction(), "B_together": await b.prediction(),
-                            "distinguishable": reference["A"] != reference["B"]})
+                    problems.append(
+                        f"round {r}: {session.name} drew a {stroke_label} "
+                        f"(alone read {reference[session.name]!r}) but showed {shown} "
+                        f"(other page alone: {reference[other.name]!r})"
+                    )
+            checked.append(
+                {
+                    "round": r,
+                    "A_drew": int(pen.labels[i]),
+                    "B_drew": int(pen.labels[j]),
+                    "A_alone": reference["A"],
+                    "B_alone": reference["B"],
+                    "A_together": await a.prediction(),
+                    "B_together": await b.prediction(),
+                    "distinguishable": reference["A"] != reference["B"],
+                }
+            )
             for session in (a, b):
                 await session.check_exceptions()
         after = {"A": await sidebar_choice(a, networks), "B": await sidebar_choice(b, networks)}
@@ -316,12 +357,18 @@ async def isolation_check(browser, url: str, pen, networks: list[str], rounds: i
     finally:
         for session in (a, b):
             await session.close()
-    return {"widget": "Network radio" if len(networks) > 1 else "brush slider (only one network is trained)",
-            "A_choice": chosen_a, "B_choice": before_b,
-            "rounds": checked, "leaks_or_problems": problems, "isolated": not problems}
+    return {
+        "widget": "Network radio" if len(networks) > 1 else "brush slider (only one network is trained)",
+        "A_choice": chosen_a,
+        "B_choice": before_b,
+        "rounds": checked,
+        "leaks_or_problems": problems,
+        "isolated": not problems,
+    }
 
 
 # --- the run --------------------------------------------------------------------------------------------
+
 
 def pen_digits(pen, seed: int) -> list[tuple[list[np.ndarray], int, int]]:
     """All the pen sample's digits in a random order: (strokes on the canvas, label, sample index)."""
@@ -367,8 +414,9 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
                 for strokes, label, sample in (digits[-1], digits[-2]):
                     await session.one_digit(strokes, label, url, timeout_ms * 3, record=False, sample=sample)
                 began = time.monotonic()
-                await draw_every(session, digits, url, began, args.interval, began + args.baseline * args.interval,
-                                 timeout_ms)
+                await draw_every(
+                    session, digits, url, began, args.interval, began + args.baseline * args.interval, timeout_ms
+                )
                 await session.close()
                 result["single_user"][kind] = {"page_open_s": round(opened, 2), **summary([session])}
                 print(f"single user ({kind}): {json.dumps(result['single_user'][kind])}", flush=True)
@@ -387,20 +435,38 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
             opened = await asyncio.gather(*(arrive(k) for k in range(args.sessions)), return_exceptions=True)
             open_errors = [describe(e) for e in opened if isinstance(e, BaseException)]
             sessions = [s for s, _ in (o for o in opened if not isinstance(o, BaseException))]
-            open_times = {kind: [t for (s, t) in (o for o in opened if not isinstance(o, BaseException))
-                                 if isinstance(s, ProtocolSession) == (kind == "protocol")]
-                          for kind in ("browser", "protocol")}
+            open_times = {
+                kind: [
+                    t
+                    for (s, t) in (o for o in opened if not isinstance(o, BaseException))
+                    if isinstance(s, ProtocolSession) == (kind == "protocol")
+                ]
+                for kind in ("browser", "protocol")
+            }
             result["classroom_page_open"] = {
-                "opened": len(sessions), "failed": len(open_errors), "errors": open_errors[:5],
+                "opened": len(sessions),
+                "failed": len(open_errors),
+                "errors": open_errors[:5],
                 **{f"{kind}_p50_s": round(float(np.median(t)), 2) for kind, t in open_times.items() if t},
-                **{f"{kind}_max_s": round(float(max(t)), 2) for kind, t in open_times.items() if t}}
+                **{f"{kind}_max_s": round(float(max(t)), 2) for kind, t in open_times.items() if t},
+            }
             print(f"classroom sessions open: {json.dumps(result['classroom_page_open'])}", flush=True)
             monitor.enter("classroom")
             start = time.monotonic() + 1
-            await asyncio.gather(*(
-                draw_every(s, pen_digits(pen, seed=1 + k), url, start + k * args.interval / len(sessions),
-                           args.interval, start + args.duration, timeout_ms)
-                for k, s in enumerate(sessions)))
+            await asyncio.gather(
+                *(
+                    draw_every(
+                        s,
+                        pen_digits(pen, seed=1 + k),
+                        url,
+                        start + k * args.interval / len(sessions),
+                        args.interval,
+                        start + args.duration,
+                        timeout_ms,
+                    )
+                    for k, s in enumerate(sessions)
+                )
+            )
             monitor.enter("isolation")
             result["classroom"] = {"all": summary(sessions), "errors_opening": len(open_errors)}
             for kind, cls in (("browser", BrowserSession), ("protocol", ProtocolSession)):
@@ -412,8 +478,9 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
             await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
 
             # 3. isolation: two browser sessions drawing at the same time
-            result["isolation"] = await isolation_check(await browser_for(0), url, pen, networks, args.isolation_rounds,
-                                                        timeout_ms)
+            result["isolation"] = await isolation_check(
+                await browser_for(0), url, pen, networks, args.isolation_rounds, timeout_ms
+            )
             monitor.enter("end")
             print(f"isolation: {json.dumps(result['isolation'])}", flush=True)
         finally:
@@ -427,19 +494,35 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between one session's digits")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of classroom load")
     parser.add_argument("--baseline", type=int, default=20, help="digits drawn by the single user")
-    parser.add_argument("--browsers", type=int, default=2,
-                        help="classroom sessions in real browser contexts; the others speak Streamlit's protocol")
+    parser.add_argument(
+        "--browsers",
+        type=int,
+        default=2,
+        help="classroom sessions in real browser contexts; the others speak Streamlit's protocol",
+    )
     parser.add_argument("--per-browser", type=int, default=30, help="contexts (sessions) per Chromium process")
     parser.add_argument("--isolation-rounds", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a wait counts as an error")
     parser.add_argument("--model-dir", help=f"networks to serve (${MODEL_DIR_VARIABLE}); default: {model_dir()}")
-    parser.add_argument("--app", default=str(PROJECT_DIR / "app.py"),
-                        help="the script to serve (a variant of app.py must sit beside app_pages/ and digitlab/)")
-    parser.add_argument("--server-cores", type=int, default=1,
-                        help="CPUs given to the server alone; this script and its browsers run on the others, as "
-                             "the students' own computers would (0: everything shares every CPU)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
+    parser.add_argument(
+        "--app",
+        default=str(PROJECT_DIR / "app.py"),
+        help="the script to serve (a variant of app.py must sit beside app_pages/ and digitlab/)",
+    )
+    parser.add_argument(
+        "--server-cores",
+        type=int,
+        default=1,
+        help="CPUs given to the server alone; this script and its browsers run on the others, as "
+        "the students' own computers would (0: everything shares every CPU)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)",
+    )
     args = parser.parse_args()
     if args.model_dir:
         os.environ[MODEL_DIR_VARIABLE] = str(Path(args.model_dir).resolve())
@@ -450,8 +533,11 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="classroom-"))
     server_cpus, client_cpus = split_cpus(args.server_cores)
     result["cpus"] = {"server": sorted(server_cpus or []), "clients": sorted(client_cpus or [])}
-    server = StreamlitServer(Path(args.app), env={"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"),
-                                                  **dict(e.split("=", 1) for e in args.env)}, cpus=server_cpus)
+    server = StreamlitServer(
+        Path(args.app),
+        env={"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"), **dict(e.split("=", 1) for e in args.env)},
+        cpus=server_cpus,
+    )
     if client_cpus:
         os.sched_setaffinity(0, client_cpus)  # this script, and the browsers it starts after this
     monitor = None
@@ -468,12 +554,15 @@ def main() -> None:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
-    mb = 1 / 2 ** 20
+    mb = 1 / 2**20
     result["server_memory_mb"] = {phase: round(p["server_rss"] * mb) for phase, p in monitor.peaks.items()}
     result["server_memory_peak_mb"] = round(max(p["server_rss"] for p in monitor.peaks.values()) * mb)
     result["browsers_and_driver_pss_peak_mb"] = round(max(p["clients_rss"] for p in monitor.peaks.values()) * mb)
-    result["cpu"] = {"single_user": monitor.cpu("single_user", "opening"),
-                     "opening": monitor.cpu("opening", "classroom"), "classroom": monitor.cpu("classroom", "isolation")}
+    result["cpu"] = {
+        "single_user": monitor.cpu("single_user", "opening"),
+        "opening": monitor.cpu("opening", "classroom"),
+        "classroom": monitor.cpu("classroom", "isolation"),
+    }
     ratios = {}
     for kind in ("browser", "protocol"):
         alone, crowd = result["single_user"].get(kind), result["classroom"].get(kind)
@@ -482,22 +571,32 @@ def main() -> None:
         for measure in ("up_to_run_over", "up_to_metric_change"):
             a_, c_ = alone[measure], crowd[measure]
             if a_.get("n") and c_.get("n"):
-                ratios[f"{kind}_{measure}"] = {"single_p95_ms": a_["p95_ms"], "classroom_p95_ms": c_["p95_ms"],
-                                               "single_p50_ms": a_["p50_ms"], "classroom_p50_ms": c_["p50_ms"],
-                                               "p95_ratio": round(c_["p95_ms"] / a_["p95_ms"], 2)}
+                ratios[f"{kind}_{measure}"] = {
+                    "single_p95_ms": a_["p95_ms"],
+                    "classroom_p95_ms": c_["p95_ms"],
+                    "single_p50_ms": a_["p50_ms"],
+                    "classroom_p50_ms": c_["p50_ms"],
+                    "p95_ratio": round(c_["p95_ms"] / a_["p95_ms"], 2),
+                }
     result["p95_classroom_over_single"] = ratios
-    errors = (sum(v["errors"] for v in result["single_user"].values()) + result["classroom"]["all"]["errors"]
-              + result["classroom"]["errors_opening"])
+    errors = (
+        sum(v["errors"] for v in result["single_user"].values())
+        + result["classroom"]["all"]["errors"]
+        + result["classroom"]["errors_opening"]
+    )
     result["meets_goals"] = {
         "no_errors": errors == 0,
-        "p95_within_2x_single_user": bool(ratios) and all(r["p95_ratio"] <= GOALS["p95_load_over_single"]
-                                                          for r in ratios.values()),
-        "sessions_isolated": result["isolation"]["isolated"]}
+        "p95_within_2x_single_user": bool(ratios)
+        and all(r["p95_ratio"] <= GOALS["p95_load_over_single"] for r in ratios.values()),
+        "sessions_isolated": result["isolation"]["isolated"],
+    }
     result["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
-    result["notes"] = ("latencies in the page's clock: mouse-up of a digit's last stroke -> Streamlit's run over "
-                       "(up_to_run_over) / the Prediction metric's text changed (up_to_metric_change); the browsers "
-                       "share this machine's cores with the server (see cpu), so a classroom of separate "
-                       "computers would load the server alone")
+    result["notes"] = (
+        "latencies in the page's clock: mouse-up of a digit's last stroke -> Streamlit's run over "
+        "(up_to_run_over) / the Prediction metric's text changed (up_to_metric_change); the browsers "
+        "share this machine's cores with the server (see cpu), so a classroom of separate "
+        "computers would load the server alone"
+    )
     result["total_s"] = round(time.monotonic() - began, 1)
     print(json.dumps(result, indent=1))
 

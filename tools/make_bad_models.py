@@ -55,8 +55,12 @@ def main() -> None:
     keras = import_keras()
     OUT.mkdir(parents=True, exist_ok=True)
     good = saved(tiny(keras))
-    code = keras.layers.Lambda(lambda x: (__import__("pathlib").Path(__import__("os").environ.get(
-        "DIGITLAB_LAMBDA_MARKER", "/dev/null")).touch(), x)[1])
+    code = keras.layers.Lambda(
+        lambda x: (
+            __import__("pathlib").Path(__import__("os").environ.get("DIGITLAB_LAMBDA_MARKER", "/dev/null")).touch(),
+            x,
+        )[1]
+    )
     files = {
         "truncated.keras": good[: len(good) // 2],
         "not_a_zip.keras": b"This is a text file that someone renamed to .keras.\n",
@@ -64,8 +68,9 @@ def main() -> None:
         "missing_keys.keras": with_config(good, without_layer_config),
         "list_config.keras": with_config(good, lambda config: [config]),
         "wrong_input_shape.keras": saved(tiny(keras, inputs=100)),
-        "lambda.keras": saved(keras.Sequential([keras.Input((784,)), code,
-                                                keras.layers.Dense(10, activation="softmax")])),
+        "lambda.keras": saved(
+            keras.Sequential([keras.Input((784,)), code, keras.layers.Dense(10, activation="softmax")])
+        ),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)

@@ -70,8 +70,9 @@ def pen_width(pen: str, rng: np.random.Generator) -> float:
     return float(rng.uniform(5, 10) if pen == "felt" else rng.uniform(2, 4))
 
 
-def draw_ink(strokes: list[np.ndarray], digit_height: float, width: float, grainy: bool,
-             rng: np.random.Generator) -> tuple[np.ndarray, tuple[float, float]]:
+def draw_ink(
+    strokes: list[np.ndarray], digit_height: float, width: float, grainy: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[float, float]]:
     """Ink coverage in [0, 1] of a patch holding the digit centred at (0, 0), and the patch's top-left corner.
 
     The digit is `digit_height` px high (less if it would be more than 1.2 x as wide), slanted by a few degrees
@@ -128,8 +129,9 @@ def paper_to_frame(rng: np.random.Generator, frame: tuple[int, int], digit_centr
     return perspective @ similarity
 
 
-def sheet_offset(rng: np.random.Generator, frame: tuple[int, int], digit_centre: np.ndarray,
-                 patch_size: tuple[int, int]) -> tuple[float, float]:
+def sheet_offset(
+    rng: np.random.Generator, frame: tuple[int, int], digit_centre: np.ndarray, patch_size: tuple[int, int]
+) -> tuple[float, float]:
     """Where the digit is on the sheet: (dx, dy) such that paper px p is at p + (dx, dy) relative to the digit.
 
     One or two sides are chosen to show the sheet's edge, 3-20 % of the frame in from that side but never
@@ -138,7 +140,7 @@ def sheet_offset(rng: np.random.Generator, frame: tuple[int, int], digit_centre:
     sheet_w, sheet_h = SHEET
     room = np.array([digit_centre[0], frame[0] - digit_centre[0], digit_centre[1], frame[1] - digit_centre[1]])
     needed = np.array([patch_size[0], patch_size[0], patch_size[1], patch_size[1]]) / 2 + 40
-    sides = rng.permutation(4)[:int(rng.integers(1, 3))]
+    sides = rng.permutation(4)[: int(rng.integers(1, 3))]
     gaps = []  # from the digit's centre to the sheet's left, right, top, bottom edges
     for side in range(4):
         full = (sheet_w if side < 2 else sheet_h) / 2
@@ -259,7 +261,7 @@ def lighting(frame: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """(H, W) light falling on the scene: a gradient (one side 15-40 % darker) and a soft shadow (a hand, a phone)."""
     width, height = frame
     small = (height // 10, width // 10)
-    y, x = np.mgrid[0:small[0], 0:small[1]].astype(np.float32)
+    y, x = np.mgrid[0 : small[0], 0 : small[1]].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
     ramp = x * np.cos(angle) + y * np.sin(angle)
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
@@ -267,8 +269,16 @@ def lighting(frame: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     shadow = np.zeros(small, np.float32)
     centre = rng.uniform([0, 0], [small[1], small[0]])
     axes = rng.uniform(0.3, 0.7, 2) * small[1]
-    cv2.ellipse(shadow, (int(centre[0]), int(centre[1])), (int(axes[0]), int(axes[1])), float(rng.uniform(0, 180)),
-                0, 360, 1.0, -1)
+    cv2.ellipse(
+        shadow,
+        (int(centre[0]), int(centre[1])),
+        (int(axes[0]), int(axes[1])),
+        float(rng.uniform(0, 180)),
+        0,
+        360,
+        1.0,
+        -1,
+    )
     shadow = cv2.GaussianBlur(shadow, (0, 0), rng.uniform(4, 10))
     light = light * (1 - rng.uniform(0.15, 0.45) * shadow) * rng.uniform(0.85, 1.05)
     return cv2.resize(light.astype(np.float32), frame, interpolation=cv2.INTER_LINEAR)
@@ -338,8 +348,12 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, help="folder to write the JPEGs to")
     parser.add_argument("--count", type=int, default=18, help="how many photos (default: 18)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the choice of digits and of the photos")
-    parser.add_argument("--width", type=int, default=FRAME[0],
-                        help=f"shrink each photo to this width, as a chat app would (default: {FRAME[0]}, as taken)")
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=FRAME[0],
+        help=f"shrink each photo to this width, as a chat app would (default: {FRAME[0]}, as taken)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -28,13 +28,19 @@ def main() -> None:
     TESTS_DATA.mkdir(parents=True, exist_ok=True)
 
     mnist = load_mnist(shared / "mnist.npz")
-    np.savez_compressed(TESTS_DATA / "mnist_small.npz", x_train=mnist.x_train[:2000], y_train=mnist.y_train[:2000],
-                        x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000])
+    np.savez_compressed(
+        TESTS_DATA / "mnist_small.npz",
+        x_train=mnist.x_train[:2000],
+        y_train=mnist.y_train[:2000],
+        x_test=mnist.x_test[:1000],
+        y_test=mnist.y_test[:1000],
+    )
 
     pen = load_pen_digits(shared / "pen_digits_dev.npz")
     rng = np.random.default_rng(0)
-    chosen = np.sort(np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False)
-                                     for d in range(10)]))
+    chosen = np.sort(
+        np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False) for d in range(10)])
+    )
     pen.subset(chosen).save(TESTS_DATA / "pen_sample.npz")
     shutil.copyfile(shared / "pen_digits_dev.npz", TESTS_DATA / "pen_dev.npz")
     print(f"Wrote {TESTS_DATA}/mnist_small.npz and pen_sample.npz ({len(chosen)} pen digits).")

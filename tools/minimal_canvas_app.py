@@ -15,9 +15,16 @@ from streamlit_drawable_canvas import st_canvas
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH  # noqa: E402  (plain constants: no TensorFlow)
 
-canvas = st_canvas(stroke_width=DEFAULT_BRUSH, stroke_color="#FFFFFF", background_color="#000000",
-                   height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                   return_image_data=True, key="canvas")
+canvas = st_canvas(
+    stroke_width=DEFAULT_BRUSH,
+    stroke_color="#FFFFFF",
+    background_color="#000000",
+    height=CANVAS_SIZE,
+    width=CANVAS_SIZE,
+    drawing_mode="freedraw",
+    return_image_data=True,
+    key="canvas",
+)
 image = canvas.image_data
 strokes = len((canvas.json_data or {}).get("objects", []))
 ink = int((image[..., 0] > 127).sum()) if image is not None else 0

@@ -43,8 +43,13 @@ def photo_inputs(pen, indices, seed: int) -> dict:
             old[k], old_read[k] = y, True
         papers.append(photo.paper)
         pens.append(photo.pen)
-    return {"new": (new, new_read), "old": (old, old_read), "papers": np.array(papers), "pens": np.array(pens),
-            "times": np.array(times)}
+    return {
+        "new": (new, new_read),
+        "old": (old, old_read),
+        "papers": np.array(papers),
+        "pens": np.array(pens),
+        "times": np.array(times),
+    }
 
 
 def predictions(network, inputs: np.ndarray, read: np.ndarray) -> np.ndarray:
@@ -72,8 +77,9 @@ def main(argv=None) -> None:
     parser.add_argument("--count", type=int, default=1000, help="how many digits, spread over all writers")
     parser.add_argument("--seed", type=int, default=0, help="seed of the choice of digits and of the photos")
     parser.add_argument("--model", default=None, help="a saved .keras network (default: the app's best)")
-    parser.add_argument("--errors", metavar="PNG",
-                        help="save the photos misread by photo_to_mnist, as the network saw them")
+    parser.add_argument(
+        "--errors", metavar="PNG", help="save the photos misread by photo_to_mnist, as the network saw them"
+    )
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # one core: the figure a busy server would see, and fair to whoever shares the machine
 

@@ -32,12 +32,22 @@ def main() -> None:
             Image.fromarray(drawings[i % len(drawings)]).save(path)
             files.append(str(path))
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "digitlab", "predict", *files], capture_output=True,
-                                text=True, cwd=PROJECT_DIR)
+        result = subprocess.run(
+            [sys.executable, "-m", "digitlab", "predict", *files], capture_output=True, text=True, cwd=PROJECT_DIR
+        )
         seconds = time.perf_counter() - started
     lines = result.stdout.splitlines()
-    print(json.dumps({"files": count, "seconds": round(seconds, 2), "exit_status": result.returncode,
-                      "json_lines": len(lines), "files_per_second": round(count / seconds, 1)}))
+    print(
+        json.dumps(
+            {
+                "files": count,
+                "seconds": round(seconds, 2),
+                "exit_status": result.returncode,
+                "json_lines": len(lines),
+                "files_per_second": round(count / seconds, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

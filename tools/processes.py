@@ -77,9 +77,16 @@ class Monitor(threading.Thread):
         clients = [p for p in tree(os.getpid())[1:] if p.pid not in server_pids]
         server_rss, server_cpu = memory_and_cpu(server)
         client_rss, client_cpu = memory_and_cpu(clients, proportional=True)
-        return {"server_rss": server_rss, "server_cpu": server_cpu, "server_processes": len(server),
-                "own_cpu": cpu_seconds(os.getpid(), descendants=False), "clients_rss": client_rss,
-                "clients_cpu": client_cpu, "machine_busy": machine_busy(), "t": time.monotonic()}
+        return {
+            "server_rss": server_rss,
+            "server_cpu": server_cpu,
+            "server_processes": len(server),
+            "own_cpu": cpu_seconds(os.getpid(), descendants=False),
+            "clients_rss": client_rss,
+            "clients_cpu": client_cpu,
+            "machine_busy": machine_busy(),
+            "t": time.monotonic(),
+        }
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -99,9 +106,11 @@ class Monitor(threading.Thread):
         this script itself (in tools.classroom_load, the protocol sessions) and by the whole machine."""
         a, b = self.marks[phase], self.marks[until]
         wall = b["t"] - a["t"]
-        return {"wall_s": round(wall, 1),
-                "server_cores": round((b["server_cpu"] - a["server_cpu"]) / wall, 2),
-                "browsers_and_driver_cores": round((b["clients_cpu"] - a["clients_cpu"]) / wall, 2),
-                "this_script_cores": round((b["own_cpu"] - a["own_cpu"]) / wall, 2),
-                "machine_busy_cores": round((b["machine_busy"] - a["machine_busy"]) / wall, 2),
-                "machine_cores": os.cpu_count() or 1}
+        return {
+            "wall_s": round(wall, 1),
+            "server_cores": round((b["server_cpu"] - a["server_cpu"]) / wall, 2),
+            "browsers_and_driver_cores": round((b["clients_cpu"] - a["clients_cpu"]) / wall, 2),
+            "this_script_cores": round((b["own_cpu"] - a["own_cpu"]) / wall, 2),
+            "machine_busy_cores": round((b["machine_busy"] - a["machine_busy"]) / wall, 2),
+            "machine_cores": os.cpu_count() or 1,
+        }

@@ -38,19 +38,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model-dir", default=str(MODEL_DIR), help=f"folder with {DETECTOR_NAME}.keras/.json")
     parser.add_argument("--limit", type=int, help="at most N pen letters, N pen digits and N MNIST test digits")
     parser.add_argument("--synthetic", type=int, default=500, help="made-up non-digits per kind (default 500)")
-    parser.add_argument("--softmax-baseline", type=float, metavar="P",
-                        help="refuse when the convnet's top probability is below P, instead of the detector")
+    parser.add_argument(
+        "--softmax-baseline",
+        type=float,
+        metavar="P",
+        help="refuse when the convnet's top probability is below P, instead of the detector",
+    )
     parser.add_argument("--cache", help="folder to keep the drawn pen inputs in between runs")
-    parser.add_argument("--write-test-sample", action="store_true",
-                        help=f"only write {TEST_SAMPLE} ({TEST_SAMPLE_SIZE} random letters that are not digit-like)")
+    parser.add_argument(
+        "--write-test-sample",
+        action="store_true",
+        help=f"only write {TEST_SAMPLE} ({TEST_SAMPLE_SIZE} random letters that are not digit-like)",
+    )
     return parser.parse_args(argv)
 
 
 def load_pen_letters(path: Path) -> PenDigits:
     """The pen letters in the pen-digit layout, with one-character string labels."""
     with np.load(path, allow_pickle=False) as npz:
-        return PenDigits(labels=npz["labels"], sources=npz["source"], offsets=npz["offsets"],
-                         stroke_offsets=npz["stroke_offsets"], points=npz["points"].astype(np.float32))
+        return PenDigits(
+            labels=npz["labels"],
+            sources=npz["source"],
+            offsets=npz["offsets"],
+            stroke_offsets=npz["stroke_offsets"],
+            points=npz["points"].astype(np.float32),
+        )
 
 
 def sample(pen: PenDigits, limit: int | None) -> PenDigits:
@@ -82,17 +94,23 @@ def letter_figures(refuse, letters: PenDigits, inputs: np.ndarray, has_ink: np.n
     refused = np.where(has_ink, refuse(inputs), True)  # a letter read as blank is not called a digit either
     labels = letters.labels.astype(str)
     digit_like = np.isin(labels, sorted(DIGIT_LIKE_LETTERS))
-    return {"not_digit_like": share(refused[~digit_like]), "digit_like": share(refused[digit_like]),
-            "blank": int((~has_ink).sum()),
-            "per_letter": {c: share(refused[labels == c])["refused"] for c in sorted(set(labels))}}
+    return {
+        "not_digit_like": share(refused[~digit_like]),
+        "digit_like": share(refused[digit_like]),
+        "blank": int((~has_ink).sum()),
+        "per_letter": {c: share(refused[labels == c])["refused"] for c in sorted(set(labels))},
+    }
 
 
 def digit_figures(refuse, digits: PenDigits, inputs: np.ndarray, has_ink: np.ndarray) -> dict:
     """Refusal of the pen digits (blank ones, if any, apart), overall and per digit."""
     refused = refuse(inputs[has_ink])
     labels = digits.labels[has_ink]
-    return {**share(refused), "blank": int((~has_ink).sum()),
-            "per_digit": {str(d): share(refused[labels == d])["refused"] for d in range(10)}}
+    return {
+        **share(refused),
+        "blank": int((~has_ink).sum()),
+        "per_digit": {str(d): share(refused[labels == d])["refused"] for d in range(10)},
+    }
 
 
 def synthetic_figures(refuse, count: int, digits: np.ndarray) -> dict:
@@ -141,7 +159,7 @@ def main(argv=None) -> None:
     letters = sample(load_pen_letters(shared / "pen_letters_dev.npz"), args.limit)
     digits = sample(load_pen_digits(shared / "pen_digits_dev.npz"), args.limit)
     digit_inputs, digit_ink = drawn(digits, "pen_digits", args.cache)
-    test = mnist.x_test[:args.limit] / np.float32(255)
+    test = mnist.x_test[: args.limit] / np.float32(255)
     report = {
         "rule": rule,
         "pen_letters": letter_figures(refuse, letters, *drawn(letters, "pen_letters", args.cache)),

@@ -25,8 +25,7 @@ WARM_UP = 3
 async def measure(digits: int) -> dict:
     pen = load_pen_digits(PEN_SAMPLE)
     render_pngs(pen)  # the canvas pictures the client sends, made before any timing
-    order = [(canvas_strokes(pen.strokes(i)), int(pen.labels[i]), i)
-             for i in range(min(len(pen), WARM_UP + digits))]
+    order = [(canvas_strokes(pen.strokes(i)), int(pen.labels[i]), i) for i in range(min(len(pen), WARM_UP + digits))]
     with StreamlitServer("app.py") as server:
         session = ProtocolSession("alone", server.url)
         await session.connect(60_000)
@@ -37,9 +36,14 @@ async def measure(digits: int) -> dict:
             await session.one_digit(strokes, label, server.url, 30_000, sample=i)
             reruns += len(strokes) + 1  # the reset, then one rerun per stroke
         spent = cpu_seconds(server.process.pid) - before
-    return {"digits": len(order) - WARM_UP, "reruns": reruns,
-            "server_cpu_ms_per_rerun": round(spent / reruns * 1000, 2), "read_right": session.right,
-            "errors": session.errors, "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS")}
+    return {
+        "digits": len(order) - WARM_UP,
+        "reruns": reruns,
+        "server_cpu_ms_per_rerun": round(spent / reruns * 1000, 2),
+        "read_right": session.right,
+        "errors": session.errors,
+        "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"),
+    }
 
 
 def main() -> None:

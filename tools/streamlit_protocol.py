@@ -42,8 +42,9 @@ class DrawingSession:
         self.errors: list[str] = []
         self.drawn = self.right = self.late = 0
 
-    async def one_digit(self, strokes, label: int, url: str, timeout_ms: float, record: bool = True,
-                        sample: int | None = None) -> None:
+    async def one_digit(
+        self, strokes, label: int, url: str, timeout_ms: float, record: bool = True, sample: int | None = None
+    ) -> None:
         """Resets the canvas and draws the digit (`sample`: its index in the pen sample); with `record`,
         counts it. An error (a timeout, a crash, an exception shown) is counted, the session recovered, and
         the session carries on: a wrong answer is no error."""
@@ -92,9 +93,13 @@ class ProtocolSession(DrawingSession):
     async def connect(self, timeout_ms: float) -> None:
         import websockets
 
-        self.ws = await websockets.connect(self.url.replace("http://", "ws://") + "_stcore/stream",
-                                           subprotocols=["streamlit"], origin=self.url.rstrip("/"),
-                                           max_size=2 ** 24, open_timeout=timeout_ms / 1000)
+        self.ws = await websockets.connect(
+            self.url.replace("http://", "ws://") + "_stcore/stream",
+            subprotocols=["streamlit"],
+            origin=self.url.rstrip("/"),
+            max_size=2**24,
+            open_timeout=timeout_ms / 1000,
+        )
         self.reader = asyncio.create_task(self._read())
         await self.rerun(None, timeout_ms)
         if self.canvas_id is None:
@@ -155,10 +160,11 @@ class ProtocolSession(DrawingSession):
             await self.rerun(canvas_value([], []), timeout_ms)
             self.drawn_strokes = 0
 
-    async def draw(self, strokes: list[np.ndarray], timeout_ms: float,
-                   sample: int | None = None) -> tuple[str | None, float, float]:
+    async def draw(
+        self, strokes: list[np.ndarray], timeout_ms: float, sample: int | None = None
+    ) -> tuple[str | None, float, float]:
         for k in range(len(strokes)):
-            await self.rerun(canvas_value(strokes[:k + 1], rendered(sample, k)), timeout_ms)
+            await self.rerun(canvas_value(strokes[: k + 1], rendered(sample, k)), timeout_ms)
             self.drawn_strokes = k + 1
         return self.metric, (self.finished_at - self.sent_at) * 1000, (self.metric_at - self.sent_at) * 1000
 
@@ -233,8 +239,16 @@ def canvas_value(strokes: list[np.ndarray], png: str | list) -> str:
     """The canvas component's value: fabric.js's paths (one per stroke) and the PNG."""
     if not strokes:
         png = PNGS[-1, -1]
-    objects = [{"type": "Path", "stroke": "#FFFFFF", "strokeWidth": 18, "strokeLineCap": "round",
-                "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]]}
-               for stroke in strokes]
-    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"},
-                                   "data": png}})
+    objects = [
+        {
+            "type": "Path",
+            "stroke": "#FFFFFF",
+            "strokeWidth": 18,
+            "strokeLineCap": "round",
+            "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]],
+        }
+        for stroke in strokes
+    ]
+    return json.dumps(
+        {"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"}, "data": png}}
+    )

@@ -64,8 +64,8 @@ def redrawn_digits(images: np.ndarray, labels: np.ndarray, seed: int) -> np.ndar
     tf.random.set_seed(seed)
     out = []
     for start in range(0, len(images), 1024):
-        batch = tf.constant(images[start:start + 1024, ..., None].astype(np.float32) / 255)
-        out.append(augment(batch, tf.constant(labels[start:start + 1024])).numpy()[..., 0])
+        batch = tf.constant(images[start : start + 1024, ..., None].astype(np.float32) / 255)
+        out.append(augment(batch, tf.constant(labels[start : start + 1024])).numpy()[..., 0])
     return np.concatenate(out)
 
 
@@ -76,7 +76,7 @@ def training_set(mnist, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray
     order = rng.permutation(TRAIN_DIGITS)
     plain_n, bent_n = int(PLAIN_DIGITS * scale), int(AUGMENTED_DIGITS * scale)
     plain = mnist.x_train[order[:plain_n]].astype(np.float32) / 255
-    bent_index = order[plain_n:plain_n + bent_n]
+    bent_index = order[plain_n : plain_n + bent_n]
     bent = redrawn_digits(mnist.x_train[bent_index], mnist.y_train[bent_index], seed)
     stroked, _ = hand_digit_inputs(int(STROKE_DIGITS * scale), seed)
     digits = np.concatenate([plain, bent, stroked])
@@ -97,12 +97,16 @@ def build_detector(cnn_path: Path, steps: int):
     import keras
 
     cnn = keras.saving.load_model(cnn_path, compile=False)
-    model = keras.Sequential([keras.Input((28, 28, 1)), *cnn.layers[:-1],
-                              keras.layers.Dense(len(CLASSES), activation="softmax", name="verdict")],
-                             name=DETECTOR_NAME)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            *cnn.layers[:-1],
+            keras.layers.Dense(len(CLASSES), activation="softmax", name="verdict"),
+        ],
+        name=DETECTOR_NAME,
+    )
     rate = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -115,8 +119,9 @@ def fit_detector(inputs: np.ndarray, classes: np.ndarray, cnn_path: Path, seed: 
     counts = np.bincount(classes, minlength=len(CLASSES))
     weights = {0: 0.5 * len(classes) / counts[0]}
     weights.update({k: 0.5 * len(classes) / counts[1:].sum() for k in range(1, len(CLASSES))})
-    model.fit(inputs[..., None], classes, epochs=EPOCHS, batch_size=BATCH, class_weight=weights, verbose=2,
-              shuffle=True)
+    model.fit(
+        inputs[..., None], classes, epochs=EPOCHS, batch_size=BATCH, class_weight=weights, verbose=2, shuffle=True
+    )
     return model
 
 
@@ -134,13 +139,14 @@ def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple
     threshold = float(np.quantile(judge.digit_scores(redrawn), REFUSED_DIGITS))
     judge.threshold = threshold
     stroked, _ = hand_digit_inputs(int(CHECK_STROKE_DIGITS * scale), seed + CHECK_SEED_OFFSET)
-    figures = {"held_out_redrawn_digits_refused": float(judge.refused(redrawn).mean()),
-               "unseen_stroke_digits_refused": float(judge.refused(stroked).mean()),
-               "held_out_mnist_digits_refused": float(judge.refused(mnist.x_train[held] / 255.0).mean()),
-               "mnist_test_refused": float(judge.refused(mnist.x_test / 255.0).mean())}
+    figures = {
+        "held_out_redrawn_digits_refused": float(judge.refused(redrawn).mean()),
+        "unseen_stroke_digits_refused": float(judge.refused(stroked).mean()),
+        "held_out_mnist_digits_refused": float(judge.refused(mnist.x_train[held] / 255.0).mean()),
+        "mnist_test_refused": float(judge.refused(mnist.x_test / 255.0).mean()),
+    }
     for kind in NON_DIGIT_KINDS:
-        check = non_digit_inputs(kind, int(CHECK_NON_DIGITS_PER_KIND * scale), seed + CHECK_SEED_OFFSET,
-                                 mnist.x_test)
+        check = non_digit_inputs(kind, int(CHECK_NON_DIGITS_PER_KIND * scale), seed + CHECK_SEED_OFFSET, mnist.x_test)
         figures[f"unseen_{kind}_refused"] = float(judge.refused(check).mean())
     return threshold, figures
 
@@ -164,19 +170,23 @@ def main(argv=None) -> None:
     report_path.write_text(json.dumps(report))
     judge = load_judge(out)
     threshold, figures = held_out_figures(judge, mnist, args.seed, scale)
-    report.update({
-        "threshold": threshold,
-        "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999 redrawn "
-                          "by digitlab.augment",
-        "network": "model/cnn.keras's layers up to its Dense(512) (its weights as the start, sha256 "
-                   f"{_sha256(cnn_path)[:12]}...), then Dense({len(CLASSES)}, softmax); all layers trained",
-        "training": f"Adam {LEARNING_RATE:g} with cosine decay, {EPOCHS} epochs, batch {BATCH}, classes weighted: "
-                    "digits half, non-digits half",
-        "training_inputs": counts, "seed": args.seed, "quick": args.quick,
-        "held_out": figures,
-        "seconds": round(time.perf_counter() - started, 1),
-        "weights_sha256": _sha256(detector_path),
-    })
+    report.update(
+        {
+            "threshold": threshold,
+            "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999 redrawn "
+            "by digitlab.augment",
+            "network": "model/cnn.keras's layers up to its Dense(512) (its weights as the start, sha256 "
+            f"{_sha256(cnn_path)[:12]}...), then Dense({len(CLASSES)}, softmax); all layers trained",
+            "training": f"Adam {LEARNING_RATE:g} with cosine decay, {EPOCHS} epochs, batch {BATCH}, classes weighted: "
+            "digits half, non-digits half",
+            "training_inputs": counts,
+            "seed": args.seed,
+            "quick": args.quick,
+            "held_out": figures,
+            "seconds": round(time.perf_counter() - started, 1),
+            "weights_sha256": _sha256(detector_path),
+        }
+    )
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 

@@ -34,8 +34,11 @@ from tools.processes import cpu_seconds, split_cpus
 
 GOAL_RATIO = 1.5  # during-training p95 / idle p95
 # The teacher's page is in a background tab of the same browser: keep its once-a-second polling going.
-UNTHROTTLED = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-               "--disable-backgrounding-occluded-windows"]
+UNTHROTTLED = [
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 PROGRESS = '[data-testid="stProgress"]'
 RUNNING_LABEL = re.compile(r"Epoch (\d+) of (\d+)")
 
@@ -62,14 +65,20 @@ def progress_label(page) -> str:
 def start_training(page) -> None:
     """Start, and wait until the first epoch is over: the training is then in full swing."""
     page.get_by_role("button", name="Start training").click()
-    page.wait_for_function("p => { const e = document.querySelector(p); return e && /Epoch ([2-9]|\\d\\d) of/"
-                           ".test(e.innerText); }", arg=PROGRESS, timeout=120_000)
+    page.wait_for_function(
+        "p => { const e = document.querySelector(p); return e && /Epoch ([2-9]|\\d\\d) of/.test(e.innerText); }",
+        arg=PROGRESS,
+        timeout=120_000,
+    )
 
 
 def stop_training(page) -> None:
     page.get_by_role("button", name="Stop").click()
-    page.wait_for_function("p => { const e = document.querySelector(p); return e && !/Epoch \\d+ of/"
-                           ".test(e.innerText); }", arg=PROGRESS, timeout=60_000)
+    page.wait_for_function(
+        "p => { const e = document.querySelector(p); return e && !/Epoch \\d+ of/.test(e.innerText); }",
+        arg=PROGRESS,
+        timeout=60_000,
+    )
 
 
 def wait_until_quiet(pid: int, share: float = 0.05, timeout: float = 120) -> None:
@@ -102,18 +111,28 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=30, help="measured strokes in each phase")
     parser.add_argument("--warmup", type=int, default=3, help="strokes before measuring")
     parser.add_argument("--app-dir", default=str(PROJECT_DIR), help="the checkout whose app.py is served")
-    parser.add_argument("--server-cores", type=int, default=0,
-                        help="CPUs for the server and its training alone, the rest for the browser (0: all share)")
+    parser.add_argument(
+        "--server-cores",
+        type=int,
+        default=0,
+        help="CPUs for the server and its training alone, the rest for the browser (0: all share)",
+    )
     args = parser.parse_args()
     server_cpus, client_cpus = split_cpus(args.server_cores)
     from playwright.sync_api import sync_playwright
 
     pen = load_pen_digits(PEN_SAMPLE)
     strokes = [canvas_strokes(pen.strokes(i))[0] for i in range(args.warmup + args.strokes)]
-    warmup, measured = strokes[:args.warmup], strokes[args.warmup:]  # the same strokes in every phase
+    warmup, measured = strokes[: args.warmup], strokes[args.warmup :]  # the same strokes in every phase
     began = time.monotonic()
-    times, result = {}, {"app_dir": args.app_dir, "strokes_per_phase": args.strokes,
-                         "cpus": {"server": sorted(server_cpus or []), "browser": sorted(client_cpus or [])}}
+    times, result = (
+        {},
+        {
+            "app_dir": args.app_dir,
+            "strokes_per_phase": args.strokes,
+            "cpus": {"server": sorted(server_cpus or []), "browser": sorted(client_cpus or [])},
+        },
+    )
     app_dir = Path(args.app_dir)
     if client_cpus:
         os.sched_setaffinity(0, client_cpus)  # this script, and the browser it starts after this
@@ -139,10 +158,16 @@ def main() -> None:
     latency = {phase: latency_stats(values) for phase, values in times.items()}
     latency["idle"] = latency_stats(times["idle_before"] + times["idle_after"])
     ratio = latency["during_training"]["p95_ms"] / latency["idle"]["p95_ms"]
-    result.update({"mouse_up_to_prediction": latency, "during_p95_over_idle_p95": round(ratio, 2),
-                   "goal": f"<= {GOAL_RATIO}", "meets_goal": ratio <= GOAL_RATIO,
-                   "total_s": round(time.monotonic() - began, 1),
-                   "notes": "wall clock on this machine; see cpus for who ran where"})
+    result.update(
+        {
+            "mouse_up_to_prediction": latency,
+            "during_p95_over_idle_p95": round(ratio, 2),
+            "goal": f"<= {GOAL_RATIO}",
+            "meets_goal": ratio <= GOAL_RATIO,
+            "total_s": round(time.monotonic() - began, 1),
+            "notes": "wall clock on this machine; see cpus for who ran where",
+        }
+    )
     print(json.dumps(result, indent=1))
 
 
