@@ -12,8 +12,8 @@ import sys
 from digitlab.backend import import_keras
 from digitlab.config import NETWORKS, SEED_NETWORK, model_dir, model_path
 from digitlab.data import DataError, load_mnist
-from digitlab.inference import ModelError
 from digitlab.mistakes import keep_answers_on_test_set
+from digitlab.model_errors import ModelError
 from digitlab.model_files import OutputError, check_writable
 
 
@@ -76,8 +76,8 @@ def main(argv=None) -> int:
         print(f"error: cannot save into {args.out}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(
-        f"Training accuracy {report['train_accuracy']:.2%}, test accuracy {report['test_accuracy']:.2%} "
-        f"({report['seconds']:.0f} s). Saved {weights_file} and {report_file}."
+        f"Training accuracy {report.train_accuracy:.2%}, test accuracy {report.test_accuracy:.2%} "
+        f"({report.seconds:.0f} s). Saved {weights_file} and {report_file}."
     )
     return keep_test_answers(weights_file)
 

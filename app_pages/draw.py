@@ -35,7 +35,7 @@ from digitlab.config import (
     model_path,
 )
 from digitlab.images import ImageError, enlarge, open_image
-from digitlab.inference import ModelError, missing_network
+from digitlab.model_errors import ModelError, missing_network
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import NOT_A_DIGIT, Verdict
 from digitlab.words import with_article
@@ -305,7 +305,7 @@ st.caption("Draw one digit, 0 to 9, with the mouse or a finger: the network answ
 
 trained = available_networks() or [SEED_NETWORK]
 experiment = st.session_state.get(SESSION_NETWORK)  # trained on the Train page, for this session only
-titles = dict(NETWORK_TITLES, **({EXPERIMENT: f"Your experiment ({experiment.report['title']})"} if experiment else {}))
+titles = dict(NETWORK_TITLES, **({EXPERIMENT: f"Your experiment ({experiment.report.title})"} if experiment else {}))
 with st.sidebar:
     chosen = st.radio(
         "Network",

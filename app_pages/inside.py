@@ -7,7 +7,6 @@ from app_pages.shared import CURRENT_INPUT, PREVIEW_SIZE, network, probability_c
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.data import DataError
 from digitlab.images import enlarge
-from digitlab.inference import ModelError
 from digitlab.inside import (
     diverging_rgb,
     feature_map_grid,
@@ -16,6 +15,7 @@ from digitlab.inside import (
     layer_views,
     strongest_units,
 )
+from digitlab.model_errors import ModelError
 from digitlab.test_set import load_test_set
 
 

@@ -16,7 +16,6 @@ from digitlab.config import (
 )
 from digitlab.data import DataError
 from digitlab.images import enlarge
-from digitlab.inference import ModelError
 from digitlab.mistakes import (
     answers_on_test_set,
     cell,
@@ -25,6 +24,7 @@ from digitlab.mistakes import (
     misclassified,
     worst_confusions,
 )
+from digitlab.model_errors import ModelError
 from digitlab.test_set import load_test_set
 
 RIGHT_COLOUR, SELECTED_COLOUR = DARK_GREY, ORANGE  # grey for right answers, orange to mark the chosen cell

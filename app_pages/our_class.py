@@ -17,8 +17,8 @@ from app_pages.shared import (
 )
 from digitlab.collection import StoreError
 from digitlab.config import CLASS_NAMES, NETWORK_NAMES, available_networks
-from digitlab.inference import ModelError
 from digitlab.metrics import accuracy_per_digit
+from digitlab.model_errors import ModelError
 from digitlab.teacher import KEY_VARIABLE, SECRET_NAME
 from digitlab.words import count, with_article
 

@@ -6,43 +6,34 @@ import streamlit as st
 
 from app_pages.shared import scores_and_curves, show_error
 from digitlab.config import NETWORK_NAMES, OVERFIT_RUN, SEED_NETWORK, available_networks, modified_time, report_path
-from digitlab.inference import ModelError, read_report
-from digitlab.metrics import accuracy_gap_points, overfitting_turn
+from digitlab.metrics import overfitting_turn
+from digitlab.model_errors import ModelError
+from digitlab.report import Report
 from digitlab.words import count
 
 
 @st.cache_data
-def cached_report(path: str, modified: float | None) -> dict:
-    return read_report(path)
+def cached_report(path: str, modified: float | None) -> Report:
+    return Report.load(path)
 
 
-def run_view(report: dict, heading: str, scales: dict) -> None:
+def run_view(report: Report, heading: str, scales: dict) -> None:
     """One recorded training: its three scores and its curves, accuracy and loss, on the shared `scales`."""
-    recipe = report["recipe"]
+    recipe = report.recipe
     st.subheader(heading)
     st.caption(
-        f"{' → '.join(recipe['layers'])}, {count(recipe['epochs'], 'epoch')} on "
-        f"{recipe['training_images']:,} MNIST images, tested on {recipe['test_images']:,} it never saw."
+        f"{recipe.layer_names}, {count(recipe.epochs, 'epoch')} on "
+        f"{recipe.training_images:,} MNIST images, tested on {recipe.test_images:,} it never saw."
     )
-    scores_and_curves(
-        report["train_accuracy"],
-        report["test_accuracy"],
-        report["history"],
-        recipe["epochs"],
-        (recipe["training_images"], recipe["test_images"]),
-        scales,
-    )
+    scores_and_curves(report, scales)
 
 
-def shared_scales(*reports: dict) -> dict:
+def shared_scales(*reports: Report) -> dict:
     """One scale per measure for every run shown, so that a small gap looks small beside a large one."""
 
     def values(measure):
         return [
-            epoch[f"{split}_{measure}"]
-            for report in reports
-            for epoch in report["history"]
-            for split in ("train", "test")
+            epoch[f"{split}_{measure}"] for report in reports for epoch in report.history for split in ("train", "test")
         ]
 
     lowest = min(values("accuracy"))
@@ -67,14 +58,13 @@ scales = shared_scales(overfit, report)
 with overfit_column:
     run_view(
         overfit,
-        f"{overfit['recipe']['training_images']:,} images, {overfit['recipe']['epochs']} epochs: it memorises",
+        f"{overfit.recipe.training_images:,} images, {overfit.recipe.epochs} epochs: it memorises",
         scales,
     )
 with seed_column:
     run_view(
         report,
-        f"{report['recipe']['training_images']:,} images, {report['recipe']['epochs']} epochs: "
-        f"{NETWORK_NAMES[SEED_NETWORK]}",
+        f"{report.recipe.training_images:,} images, {report.recipe.epochs} epochs: {NETWORK_NAMES[SEED_NETWORK]}",
         scales,
     )
 st.page_link(
@@ -83,34 +73,34 @@ st.page_link(
     icon=":material/model_training:",
 )
 
-turn = overfitting_turn(overfit["history"])
-small = overfit["recipe"]["training_images"]
+turn = overfitting_turn(overfit.history)
+small = overfit.recipe.training_images
 learnt = (
     f"By epoch {turn['learnt_epoch']} the network gets "
-    f"{overfit['history'][turn['learnt_epoch'] - 1]['train_accuracy']:.0%} of its {small:,} training images "
-    f"right, and {overfit['train_accuracy']:.0%} at the end."
+    f"{overfit.history[turn['learnt_epoch'] - 1]['train_accuracy']:.0%} of its {small:,} training images "
+    f"right, and {overfit.train_accuracy:.0%} at the end."
     if turn["learnt_epoch"]
-    else f"The network ends up getting {overfit['train_accuracy']:.0%} of its {small:,} training images right."
+    else f"The network ends up getting {overfit.train_accuracy:.0%} of its {small:,} training images right."
 )
 st.subheader("What this shows")
 st.markdown(f"""
 **Overfitting** is when a model does better on the examples it learnt from than on new ones.
 
 **Watch the curves on the left.** Each epoch is one pass over the training images. {learnt}
-The test accuracy is {(turn["test_then"] or overfit["history"][0]["test_accuracy"]):.1%} then, and
-{turn["test_last"]:.1%} after {overfit["recipe"]["epochs"]} epochs: it has **stopped rising**, a gap of
-{accuracy_gap_points(overfit):.0f} points. The test **loss** is lowest at epoch {turn["lowest_test_loss_epoch"]}
+The test accuracy is {(turn["test_then"] or overfit.history[0]["test_accuracy"]):.1%} then, and
+{turn["test_last"]:.1%} after {overfit.recipe.epochs} epochs: it has **stopped rising**, a gap of
+{overfit.gap_points:.0f} points. The test **loss** is lowest at epoch {turn["lowest_test_loss_epoch"]}
 and then climbs: the network grows ever surer of its answers on new digits, wrong ones included. From there on it
 memorises its {small:,} images instead of learning what makes a 7 a 7.
 
-**Why is the test score lower?** Training adjusts the network's {report["parameters"]:,} weights to fit the
+**Why is the test score lower?** Training adjusts the network's {report.parameters:,} weights to fit the
 training images as closely as it can. Part of what it learns is general, and part is particular to those images:
 their quirks, even their mistakes. The particular part does not help on new handwriting, so the test score is the
 honest one: it is what to expect on digits the network has never seen, like yours.
 
-**On the right**, the same network learns from {report["recipe"]["training_images"]:,} images for
-{report["recipe"]["epochs"]} epochs: there is far more to learn and far less to memorise, so both curves rise
-together and the gap is {accuracy_gap_points(report):.1f} points.
+**On the right**, the same network learns from {report.recipe.training_images:,} images for
+{report.recipe.epochs} epochs: there is far more to learn and far less to memorise, so both curves rise
+together and the gap is {report.gap_points:.1f} points.
 
 **What narrows the gap:**
 - **more training data**, so there are fewer quirks to memorise and more of the general shape;
@@ -129,24 +119,24 @@ for name in available_networks():
     compared.append(
         {
             "network": NETWORK_NAMES[name].capitalize(),
-            "training accuracy": other["train_accuracy"],
-            "test accuracy": other["test_accuracy"],
-            "gap (points)": accuracy_gap_points(other),
-            "weights": other["parameters"],
-            "epochs": other["recipe"]["epochs"],
-            "training time (s)": other["seconds"],
+            "training accuracy": other.train_accuracy,
+            "test accuracy": other.test_accuracy,
+            "gap (points)": other.gap_points,
+            "weights": other.parameters,
+            "epochs": other.recipe.epochs,
+            "training time (s)": other.seconds,
         }
     )
-    scored = other["recipe"].get("scored_train_images", other["recipe"]["training_images"])
-    if scored < other["recipe"]["training_images"]:
+    scored = other.recipe.scored_images
+    if scored < other.recipe.training_images:
         notes.append(
             f"{NETWORK_NAMES[name].capitalize()}'s training accuracy is measured on {scored:,} of its "
             f"training images, which saves training time."
         )
-    if "unaveraged_test_accuracy" in (last := other["history"][-1]):
+    if "unaveraged_test_accuracy" in (last := other.history[-1]):
         notes.append(
             f"{NETWORK_NAMES[name].capitalize()}'s saved weights are the average of its last training "
-            f"steps, which smooths out each step's noise: {other['test_accuracy']:.2%} on the test set, "
+            f"steps, which smooths out each step's noise: {other.test_accuracy:.2%} on the test set, "
             f"against {last['unaveraged_test_accuracy']:.2%} with the last step's own weights."
         )
 if len(compared) > 1:

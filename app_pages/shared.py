@@ -20,6 +20,7 @@ from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
 from digitlab.limits import RateLimit
 from digitlab.metrics import history_points
+from digitlab.report import Report
 from digitlab.teacher import configured_key, key_matches
 from digitlab.verdict import DigitJudge, load_judge
 
@@ -293,26 +294,23 @@ def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> 
     }
 
 
-def scores_and_curves(
-    train_accuracy: float,
-    test_accuracy: float,
-    history: list[dict],
-    epochs: int,
-    images: tuple[int, int],
-    scales: dict | None = None,
-) -> None:
+def scores_and_curves(report: Report, scales: dict | None = None) -> None:
     """A training's scores (training, test, the gap) and its curves of accuracy and loss, in tabs.
 
-    `images`: how many it learns from and is tested on; `scales`: the charts' value ranges per measure, so
-    that runs side by side share them."""
+    `scales`: the charts' value ranges per measure, so that runs side by side share them."""
+    recipe = report.recipe
     train_column, test_column, gap_column = st.columns(3)
     train_column.metric(
-        "Training", f"{train_accuracy:.1%}", help=f"Accuracy on the {images[0]:,} images it learns from."
+        "Training",
+        f"{report.train_accuracy:.1%}",
+        help=f"Accuracy on the {recipe.training_images:,} images it learns from.",
     )
-    test_column.metric("Test", f"{test_accuracy:.1%}", help=f"Accuracy on {images[1]:,} images it never learns from.")
+    test_column.metric(
+        "Test", f"{report.test_accuracy:.1%}", help=f"Accuracy on {recipe.test_images:,} images it never learns from."
+    )
     gap_column.metric(
         "Gap",
-        f"{100 * (train_accuracy - test_accuracy):.1f}",
+        f"{report.gap_points:.1f}",
         help="Training minus test accuracy, in percentage points: what it learnt that does not carry "
         "over to new images.",
     )
@@ -322,5 +320,6 @@ def scores_and_curves(
         (loss_tab, "loss", "Loss after each epoch (lower is better)"),
     ):
         tab.vega_lite_chart(
-            history_chart(history, measure, title, epochs, (scales or {}).get(measure)), width="stretch"
+            history_chart(report.history, measure, title, recipe.epochs_planned, (scales or {}).get(measure)),
+            width="stretch",
         )

@@ -125,14 +125,7 @@ def show(runner: LiveTraining) -> None:
     if not progress.history:
         st.caption("The first point appears at the end of the first epoch.")
         return
-    last = progress.history[-1]
-    scores_and_curves(
-        last["train_accuracy"],
-        last["test_accuracy"],
-        list(progress.history),
-        runner.epochs,
-        (len(runner.data[0]), len(runner.data[2])),
-    )
+    scores_and_curves(runner.report())
     st.caption(
         "Both curves measured at the end of each epoch: on all the training images, and on all the test "
         "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
@@ -285,11 +278,11 @@ if runs:
         f"the more it memorised. This page keeps your last {MAX_RUNS} runs, for this browser session only."
     )
     for run in reversed(runs):
-        last = run.runner.progress().history[-1]
+        report = run.runner.report()
         name_column, button_column = st.columns([5, 1], vertical_alignment="center")
         name_column.markdown(
-            f"**{run.name}**: training {last['train_accuracy']:.1%}, test {last['test_accuracy']:.1%}"
-            f", gap {100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points"
+            f"**{run.name}**: training {report.train_accuracy:.1%}, test {report.test_accuracy:.1%}"
+            f", gap {report.gap_points:.1f} points"
         )
         button_column.button(
             "Remove",
@@ -303,7 +296,7 @@ if runs:
 
 if (network := st.session_state.get(SESSION_NETWORK)) is not None:
     st.success(
-        f"Your latest network ({network.report['title']}) is ready to try on the **Draw** page, for this "
+        f"Your latest network ({network.report.title}) is ready to try on the **Draw** page, for this "
         "session only: it is not saved.",
         icon=":material/draw:",
     )

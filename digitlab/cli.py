@@ -10,7 +10,8 @@ from digitlab.config import DEFAULT_BRUSH, IMAGE_SIZE, best_network, model_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
-from digitlab.inference import ModelError, load_network
+from digitlab.inference import load_network
+from digitlab.model_errors import ModelError
 from digitlab.photo import photo_to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, DigitJudge, Verdict, load_judge
 

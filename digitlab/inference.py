@@ -9,28 +9,20 @@ probabilities. A file that does not (damaged, foreign, an unknown or code-carryi
 shapes) is a ModelError then, with one message, never a traceback in the middle of a page.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from digitlab.backend import import_keras
-from digitlab.config import IMAGE_SIZE, NETWORKS, NUM_CLASSES, SEED_NETWORK, report_path
+from digitlab.config import IMAGE_SIZE, NUM_CLASSES, report_path
 from digitlab.keras_file import model_layers, read_keras_file
+from digitlab.model_errors import missing_network, unusable
 from digitlab.model_files import settle, sha256_of
 from digitlab.numpy_forward import SUPPORTED_LAYERS, numpy_layers, run
+from digitlab.report import Report
 
 # How many images go through the NumPy forward pass at once: a convnet's im2col copies grow with the batch.
 DENSE_NUMPY_BATCH, CONV_NUMPY_BATCH = 100_000, 64
-
-
-class ModelError(Exception):
-    """A network that cannot be used. str(error) is for whoever runs the app: the file, what is wrong, and
-    the command that fixes it. error.visitor says the same to a visitor of a page, without server paths."""
-
-    def __init__(self, message: str, visitor: str):
-        super().__init__(message)
-        self.visitor = visitor
 
 
 def as_network_input(model, images: np.ndarray) -> np.ndarray:
@@ -48,7 +40,7 @@ class Network:
     TensorFlow, seconds to import) is loaded only when first needed: only the Inside page needs it.
     """
 
-    def __init__(self, name: str, model=None, report: dict | None = None, path: str | Path | None = None):
+    def __init__(self, name: str, model=None, report: Report | None = None, path: str | Path | None = None):
         self.name, self.report, self.path, self._model = name, report, path, model
         saved = model_layers(model) if model is not None else _read_layers(Path(path))
         self.input_shape = saved.input_shape
@@ -64,13 +56,13 @@ class Network:
         path = Path(self.path)
         if self._numpy_layers is None:
             kinds = sorted({layer.kind for layer in saved.layers} - set(SUPPORTED_LAYERS))
-            raise _unusable(path, f"it has layers or settings this app does not run ({', '.join(kinds) or 'settings'})")
+            raise unusable(path, f"it has layers or settings this app does not run ({', '.join(kinds) or 'settings'})")
         try:
             output = self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
         except (ValueError, TypeError, IndexError) as error:
-            raise _unusable(path, f"it does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})") from error
+            raise unusable(path, f"it does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})") from error
         if output.shape != (1, NUM_CLASSES) or not np.isfinite(output).all():
-            raise _unusable(path, f"it gives {output.shape[1:]} numbers, not {NUM_CLASSES} probabilities")
+            raise unusable(path, f"it gives {output.shape[1:]} numbers, not {NUM_CLASSES} probabilities")
 
     @property
     def model(self):
@@ -79,7 +71,7 @@ class Network:
             try:
                 self._model = import_keras().saving.load_model(self.path, compile=False)
             except Exception as error:  # an incompatible Keras, a Lambda refused by Keras's safe mode: unusable
-                raise _unusable(Path(self.path), f"{type(error).__name__}: {error}") from error
+                raise unusable(Path(self.path), f"{type(error).__name__}: {error}") from error
         return self._model
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
@@ -106,95 +98,16 @@ def load_network(path: str | Path, name: str | None = None) -> Network:
     if not path.is_file():
         raise missing_network(path)
     report_file = report_path(name, path.parent)
-    report = read_report(report_file) if report_file.is_file() else None
-    if report and report.get("weights_sha256") not in (None, sha256_of(path)):
-        raise _unusable(path, f"its report {report_file.name} describes other weights")
+    report = Report.load(report_file) if report_file.is_file() else None
+    if report and report.weights_sha256 not in (None, sha256_of(path)):
+        raise unusable(path, f"its report {report_file.name} describes other weights")
     return Network(name=name, report=report, path=path)
-
-
-def missing_network(path: Path) -> ModelError:
-    return ModelError(
-        f"No trained network at {path}. Create it with: {_train_command(path)}",
-        "This network has not been trained on this server yet. "
-        f"Whoever runs the app can create it with: {_train_command(path, visitor=True)}",
-    )
 
 
 def _read_layers(path: Path):
     try:
         return read_keras_file(path)
     except ValueError as error:  # a truncated zip, a foreign file: unusable
-        raise _unusable(path, str(error)) from error
+        raise unusable(path, str(error)) from error
     except OSError as error:  # a folder, a file nobody may read
-        raise _unusable(path, f"{type(error).__name__}: {error}") from error
-
-
-def _unusable(path: Path, why: str) -> ModelError:
-    return ModelError(
-        f"{path} could not be loaded: {why}. Retrain it with: {_train_command(path)}",
-        "This network's file cannot be used on this server: it is damaged, or not a network this app "
-        f"runs. Whoever runs the app can retrain it with: {_train_command(path, visitor=True)}",
-    )
-
-
-def _train_command(path: Path, visitor: bool = False) -> str:
-    """train.py's command line that (re)makes the network saved at `path`; a visitor is not told the folder."""
-    model = f" --model {path.stem}" if path.stem in NETWORKS and path.stem != SEED_NETWORK else ""
-    return f"python train.py{model}" + ("" if visitor else f" --out {path.parent}")
-
-
-NUMBER = (int, float)
-REPORT_FIELDS = {
-    "recipe": dict,
-    "history": list,
-    "train_accuracy": NUMBER,
-    "test_accuracy": NUMBER,
-    "parameters": int,
-    "seconds": NUMBER,
-}
-RECIPE_FIELDS = {"layers": list, "epochs": int, "training_images": int, "test_images": int}
-EPOCH_FIELDS = {
-    "epoch": int,
-    **{f"{split}_{measure}": NUMBER for split in ("train", "test") for measure in ("accuracy", "loss")},
-}
-
-
-def _wrong_fields(report) -> list[str]:
-    """The fields the pages read that are missing or of the wrong type."""
-
-    def wrong(record, fields: dict, prefix: str = "") -> list[str]:
-        if not isinstance(record, dict):
-            return [prefix.rstrip(".") or "the whole report"]
-        return [
-            prefix + key
-            for key, kind in fields.items()
-            if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool)
-        ]
-
-    found = wrong(report, REPORT_FIELDS)
-    if not found:
-        found = wrong(report["recipe"], RECIPE_FIELDS, "recipe.")
-        found += [error for row in report["history"] for error in wrong(row, EPOCH_FIELDS, "history.")][:3]
-        found += [] if report["history"] else ["history (empty)"]
-    return found
-
-
-def read_report(path: str | Path) -> dict:
-    """A network's training report (the .json written by train.py), or a ModelError; its main fields are
-    checked, so that a page reading them cannot fail halfway."""
-    path = Path(path)
-    problem = f"Retrain with: {_train_command(path.with_suffix('.keras'))}"
-    visitor = (
-        "This network's training report cannot be read on this server. Whoever runs the app can retrain "
-        f"it with: {_train_command(path.with_suffix('.keras'), visitor=True)}"
-    )
-    try:
-        report = json.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise ModelError(f"No training report at {path}. {problem}", visitor) from error
-    except (OSError, ValueError) as error:
-        raise ModelError(f"{path} is not a readable training report ({error}). {problem}", visitor) from error
-    wrong = _wrong_fields(report)
-    if wrong:
-        raise ModelError(f"{path} lacks {', '.join(wrong)} or has them in the wrong form. {problem}", visitor)
-    return report
+        raise unusable(path, f"{type(error).__name__}: {error}") from error

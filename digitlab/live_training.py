@@ -36,6 +36,7 @@ import numpy as np
 from digitlab.config import PROJECT_DIR
 from digitlab.experiments import BATCH_SIZE, VARIANTS
 from digitlab.inference import Network
+from digitlab.report import Recipe, Report
 
 TRAINING_SLOT = threading.Lock()  # held by the one training running in this server process
 _latest: weakref.ref | None = None  # the last training started here: the class's (see class_training)
@@ -186,34 +187,30 @@ class LiveTraining:
             child.error,
         )
 
-    def report(self) -> dict:
-        """The training's recipe, history and last measured scores, shaped like train.py's reports."""
+    def report(self) -> Report:
+        """The training's recipe, history and last measured scores, like train.py's reports."""
         progress = self.progress()
-        last = progress.history[-1] if progress.history else {}
         x_train, _, x_test, _ = self.data
         variant = VARIANTS[self.variant]
-        return {
-            "network": "experiment",
-            "title": f"{variant.title}, {len(progress.history)} epochs on {len(x_train):,} images",
-            "recipe": {
-                "variant": self.variant,
-                "layers": variant.title,
-                "optimizer": "rmsprop",
-                "loss": "categorical_crossentropy",
-                "epochs": len(progress.history),
-                "planned_epochs": self.epochs,
-                "batch_size": self.batch_size,
-                "seed": self.seed,
-                "training_images": int(len(x_train)),
-                "test_images": int(len(x_test)),
-                "pixels": "uint8 / 255",
-            },
-            "history": list(progress.history),
-            **{key: last.get(key) for key in ("train_accuracy", "train_loss", "test_accuracy", "test_loss")},
-            "parameters": self._child.parameters if self._child else None,
-            "seconds": progress.seconds,
-            "state": progress.state,
-        }
+        recipe = Recipe(
+            layers=variant.title,
+            variant=self.variant,
+            epochs=len(progress.history),
+            planned_epochs=self.epochs,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            training_images=int(len(x_train)),
+            test_images=int(len(x_test)),
+        )
+        return Report.of_training(
+            "experiment",
+            recipe,
+            list(progress.history),
+            title=f"{variant.title}, {len(progress.history)} epochs on {len(x_train):,} images",
+            parameters=self._child.parameters if self._child else None,
+            seconds=progress.seconds,
+            state=progress.state,
+        )
 
     def network(self, name: str = "experiment") -> Network:
         """The trained network, ready for the Draw page (after the training is over). It reads with its

@@ -8,11 +8,6 @@ from digitlab.config import CLASS_NAMES
 SETS = {"train": "training", "test": "test"}
 
 
-def accuracy_gap_points(report: dict) -> float:
-    """Training minus test accuracy, in percentage points."""
-    return 100 * (report["train_accuracy"] - report["test_accuracy"])
-
-
 def overfitting_turn(history: list[dict], learnt: float = 0.99) -> dict:
     """Where a run turns to memorising, for the lesson's sentences: the first epoch at which the training images
     are `learnt` (None if never), the test accuracy then and at the end, and the epoch of the lowest test loss

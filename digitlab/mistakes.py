@@ -83,7 +83,7 @@ def answers_on_test_set(
     network: Network, images: np.ndarray, labels: np.ndarray, folder: Path | None = None
 ) -> Predictions:
     """The network's answers on the test set: the kept ones when they belong to its weights, else computed."""
-    weights = (network.report or {}).get("weights_sha256")
+    weights = network.report and network.report.weights_sha256
     folder = folder or (Path(network.path).parent if network.path else None)
     kept = saved_predictions(predictions_path(network.name, folder), weights, labels)
     return kept or predict(network, images, labels)
@@ -94,7 +94,7 @@ def keep_answers_on_test_set(model_file: Path) -> Path:
     network = load_network(model_file)
     images, labels = load_test_set()
     path = predictions_path(network.name, Path(model_file).parent)
-    save_predictions(predict(network, images, labels), path, network.report["weights_sha256"])
+    save_predictions(predict(network, images, labels), path, network.report.weights_sha256)
     return path
 
 

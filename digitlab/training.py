@@ -13,13 +13,14 @@ from digitlab.data import Mnist
 from digitlab.inference import as_network_input
 from digitlab.model_files import save_pair
 from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
+from digitlab.report import Recipe, Report
 
 EVAL_BATCH = 2048
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """How a network is trained when train.py is not told otherwise."""
+class Plan:
+    """How a network is trained when train.py is not told otherwise (its report's Recipe says how it was)."""
 
     epochs: int
     batch_size: int
@@ -29,8 +30,8 @@ class Recipe:
 
 
 RECIPES = {
-    "dense": Recipe(epochs=5, batch_size=128, optimizer="rmsprop"),
-    "cnn": Recipe(
+    "dense": Plan(epochs=5, batch_size=128, optimizer="rmsprop"),
+    "cnn": Plan(
         epochs=9,
         batch_size=128,
         augmented=True,
@@ -81,7 +82,7 @@ def train(
     batch_size: int | None = None,
     seed: int = 0,
     verbose: int = 1,
-) -> tuple[keras.Model, dict]:
+) -> tuple[keras.Model, Report]:
     """A fitted model and its report: the recipe, the per-epoch history and the final test scores.
 
     epochs and batch_size default to the network's own recipe (RECIPES).
@@ -104,32 +105,25 @@ def train(
     else:
         model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, callbacks=[scores], verbose=verbose)
     seconds = time.perf_counter() - started
-    final = scores.epochs[-1]
-    report = {
-        "network": network,
-        "recipe": {
-            "layers": [_describe(layer) for layer in model.layers],
-            "optimizer": recipe.optimizer,
-            "loss": "categorical_crossentropy",
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "training_images": int(len(data.x_train)),
-            "test_images": int(len(data.x_test)),
-            "scored_train_images": int(len(scores.sets["train"][0])),
-            "pixels": "uint8 / 255",
-            **({"augmentation": _augmentation()} if recipe.augmented else {}),
-        },
-        "history": scores.epochs,
-        "train_accuracy": final["train_accuracy"],
-        "train_loss": final["train_loss"],
-        "test_accuracy": final["test_accuracy"],
-        "test_loss": final["test_loss"],
-        "parameters": int(model.count_params()),
-        "seconds": round(seconds, 1),
-        "data": {"source": data.source, "sha256": data.checksum()},
-        "versions": _versions(),
-    }
+    report = Report.of_training(
+        network,
+        Recipe(
+            layers=[_describe(layer) for layer in model.layers],
+            optimizer=recipe.optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            training_images=int(len(data.x_train)),
+            test_images=int(len(data.x_test)),
+            scored_train_images=int(len(scores.sets["train"][0])),
+            augmentation=_augmentation() if recipe.augmented else None,
+        ),
+        scores.epochs,
+        parameters=int(model.count_params()),
+        seconds=round(seconds, 1),
+        data={"source": data.source, "sha256": data.checksum()},
+        versions=_versions(),
+    )
     return model, report
 
 
@@ -160,12 +154,12 @@ def augmented_batches(x_train: np.ndarray, labels: np.ndarray, batch_size: int, 
     )
 
 
-def save(model: keras.Model, report: dict, out_dir: Path, name: str) -> tuple[Path, Path]:
+def save(model: keras.Model, report: Report, out_dir: Path, name: str) -> tuple[Path, Path]:
     """Writes <name>.keras and <name>.json into out_dir as one pair: a crash leaves the old pair or the new one.
 
     The report gains "weights_sha256", the checksum of the .keras file (see digitlab.model_files).
     """
-    return save_pair(out_dir, name, model.save, report)
+    return save_pair(out_dir, name, model.save, report.to_dict())
 
 
 def _describe(layer) -> str:

@@ -43,17 +43,17 @@ def test_every_page_runs_without_exception(page):
 
 def test_overfitting_page_compares_both_networks_and_says_the_convnet_is_averaged():
     from digitlab.config import report_path
-    from digitlab.inference import read_report
+    from digitlab.report import Report
 
-    report = read_report(report_path("cnn"))
+    report = Report.load(report_path("cnn"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/overfitting.py").run()
     assert not at.exception and any(s.value == "Both networks compared" for s in at.subheader)
-    unaveraged = report["history"][-1]["unaveraged_test_accuracy"]
+    unaveraged = report.history[-1]["unaveraged_test_accuracy"]
     assert any(
         "average of its last training steps" in c.value
         and f"{unaveraged:.2%}" in c.value
-        and f"{report['test_accuracy']:.2%}" in c.value
+        and f"{report.test_accuracy:.2%}" in c.value
         for c in at.caption
     )
 
@@ -61,17 +61,17 @@ def test_overfitting_page_compares_both_networks_and_says_the_convnet_is_average
 def test_the_recorded_overfit_run_overfits_and_the_page_shows_it_beside_the_seed_network():
     """Issue #14: training accuracy at least 99 %, a test accuracy that stops rising, a gap of 5 points or more."""
     from digitlab.config import OVERFIT_RUN
-    from digitlab.inference import read_report
+    from digitlab.report import Report
 
-    run = read_report(OVERFIT_RUN)
-    tests = [epoch["test_accuracy"] for epoch in run["history"]]
-    assert run["train_accuracy"] >= 0.99 and run["train_accuracy"] - run["test_accuracy"] >= 0.05
+    run = Report.load(OVERFIT_RUN)
+    tests = [epoch["test_accuracy"] for epoch in run.history]
+    assert run.train_accuracy >= 0.99 and run.train_accuracy - run.test_accuracy >= 0.05
     assert max(tests[len(tests) // 2 :]) - tests[len(tests) // 2] < 0.01  # its second half gains under a point
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/overfitting.py").run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 4  # accuracy and loss, for each run
     gaps = [metric.value for metric in at.metric if metric.label == "Gap"]
-    assert gaps[0] == f"{100 * (run['train_accuracy'] - run['test_accuracy']):.1f}" and len(gaps) == 2
+    assert gaps[0] == f"{100 * (run.train_accuracy - run.test_accuracy):.1f}" and len(gaps) == 2
     assert any("stopped rising" in markdown.value for markdown in at.markdown)
 
 
@@ -207,11 +207,13 @@ def test_inside_the_network_shows_the_current_drawing(pen_sample, network_name):
 
 def test_a_network_trained_on_the_train_page_can_be_tried_on_the_draw_page(pen_sample, mnist_small):
     """The Train page leaves its network in the session; the Draw page offers it and reads with it."""
+    from dataclasses import replace
+
     from digitlab.inference import Network
     from digitlab.training import train
 
     model, report = train(mnist_small.limited(500), epochs=1, verbose=0)
-    experiment = Network(name="experiment", model=model, report=dict(report, title="a quick test"))
+    experiment = Network(name="experiment", model=model, report=replace(report, title="a quick test"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.session_state["session_network"] = experiment
     canvas = render_strokes(pen_sample.strokes(0))

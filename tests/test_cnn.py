@@ -1,6 +1,5 @@
 """The convnet: its augmentation (digitlab.augment), its network, and a tiny train.py run that saves and reloads it."""
 
-import json
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ from conftest import DATA, ROOT
 
 tf = pytest.importorskip("tensorflow")
 from digitlab import augment  # noqa: E402  (needs TensorFlow)
+from digitlab.report import Report  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -108,19 +108,19 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     # no temporary files left; the test-set answers kept for the Mistakes page
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras", "cnn.test.npz"]
 
-    report = json.loads((tmp_path / "cnn.json").read_text())
-    assert report["network"] == "cnn" and report["recipe"]["epochs"] == 1
-    assert report["recipe"]["training_images"] == 500 and len(report["history"]) == 1
+    report = Report.load(tmp_path / "cnn.json")
+    assert report.network == "cnn" and report.recipe.epochs == 1
+    assert report.recipe.training_images == 500 and len(report.history) == 1
     assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy", "seconds"} <= set(
-        report["history"][0]
+        report.history[0]
     )
-    assert report["recipe"]["layers"][0].startswith("Conv2D(")
+    assert report.recipe.layers[0].startswith("Conv2D(")
     # the last epoch is scored again on the averaged weights, which are the ones saved (checked just below)
-    assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report["history"][-1])
+    assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report.history[-1])
 
     from digitlab.inference import load_network
 
     network = load_network(tmp_path / "cnn.keras")
     assert [type(layer).__name__ for layer in network.model.layers if "Random" in type(layer).__name__] == []
     predicted = network.probabilities(mnist_small.x_test).argmax(axis=1)
-    assert abs((predicted == mnist_small.y_test).mean() - report["test_accuracy"]) < 1e-3
+    assert abs((predicted == mnist_small.y_test).mean() - report.test_accuracy) < 1e-3

@@ -171,14 +171,15 @@ def test_a_bad_training_report_gives_one_message(report, tmp_path, monkeypatch):
 
 def test_a_report_of_other_weights_is_refused(tmp_path):
     """A model file beside a report written for other weights (a copy gone wrong, an old report): refused."""
-    from digitlab.inference import ModelError, load_network
+    from digitlab.inference import load_network
+    from digitlab.model_errors import ModelError
 
     shutil.copy(ROOT / "model" / "dense.keras", tmp_path / "dense.keras")
     shutil.copy(ROOT / "model" / "cnn.json", tmp_path / "dense.json")
     with pytest.raises(ModelError, match="describes other weights"):
         load_network(tmp_path / "dense.keras")
     shutil.copy(ROOT / "model" / "dense.json", tmp_path / "dense.json")
-    assert load_network(tmp_path / "dense.keras").report["weights_sha256"]
+    assert load_network(tmp_path / "dense.keras").report.weights_sha256
 
 
 @pytest.mark.parametrize("kind", STORE_FAILURES)

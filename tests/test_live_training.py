@@ -84,8 +84,8 @@ def test_a_training_records_both_curves_epoch_by_epoch(mnist_small):
     network = run.network()
     assert isinstance(network, Network) and network.name == "experiment"
     assert network.probabilities(mnist_small.x_test[:4]).shape == (4, 10)
-    assert network.report["recipe"]["training_images"] == 500
-    assert network.report["test_accuracy"] == last["test_accuracy"]
+    assert network.report.recipe.training_images == 500
+    assert network.report.test_accuracy == last["test_accuracy"]
 
 
 def test_stop_ends_the_training_within_a_batch_or_two_and_frees_the_slot(mnist_small):
@@ -100,7 +100,7 @@ def test_stop_ends_the_training_within_a_batch_or_two_and_frees_the_slot(mnist_s
     assert time.perf_counter() - asked < 3  # the batch in progress, or the epoch-end measuring it was in
     progress = run.progress()
     assert progress.state == STOPPED and len(progress.history) < 200 and progress.fraction < 1
-    assert run.network().report["state"] == STOPPED
+    assert run.network().report.state == STOPPED
     second = tiny(mnist_small, epochs=1)  # the slot is free again
     second.start()
     assert second.join(timeout=60) and second.progress().state == FINISHED
@@ -131,7 +131,7 @@ def test_page_trains_and_hands_the_network_to_the_session():
     at.run()
     assert not at.exception and not at.error
     network = at.session_state["session_network"]
-    assert isinstance(network, Network) and len(network.report["history"]) == 2
+    assert isinstance(network, Network) and len(network.report.history) == 2
     assert network.probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
 
 
@@ -203,7 +203,7 @@ def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
         assert not at.exception
     runs = at.session_state["train_runs"]
     assert [len(run.runner.progress().history) for run in runs] == [1, 2]
-    assert at.session_state["session_network"].report["recipe"]["planned_epochs"] == 2  # the Draw page's: the latest
+    assert at.session_state["session_network"].report.recipe.planned_epochs == 2  # the Draw page's: the latest
     assert any(header.value == "Your runs, compared" for header in at.subheader)
     assert all(any(markdown.value.startswith(f"**{run.name}**") for markdown in at.markdown) for run in runs)
     spec = runs_chart([(run.name, list(run.runner.progress().history)) for run in runs], "accuracy", "")
@@ -212,7 +212,7 @@ def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
     }  # each run's two curves, named
     at.button(key=f"remove_run_{runs[1].number}").click().run()
     assert [run.number for run in at.session_state["train_runs"]] == [runs[0].number]
-    assert at.session_state["session_network"].report["recipe"]["planned_epochs"] == 1  # the one left
+    assert at.session_state["session_network"].report.recipe.planned_epochs == 1  # the one left
 
 
 @pytest.mark.parametrize(

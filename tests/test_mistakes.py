@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.colours import COUNT_SCALE, contrast, count_colours, text_colour
 from digitlab.config import available_networks, model_path, report_path
-from digitlab.inference import load_network, read_report
+from digitlab.inference import load_network
 from digitlab.mistakes import (
     Predictions,
     answers_on_test_set,
@@ -24,6 +24,7 @@ from digitlab.mistakes import (
     saved_predictions,
     worst_confusions,
 )
+from digitlab.report import Report
 from digitlab.test_set import load_test_set
 
 APP = str(ROOT / "app.py")
@@ -114,7 +115,7 @@ def test_rare_mistakes_and_common_mix_ups_never_share_a_colour_and_numbers_stay_
 def test_each_committed_network_keeps_its_own_answers_on_the_test_set(name):
     """train.py keeps them; a network trained again without them would be caught here (and be slow to open)."""
     images, labels = load_test_set()
-    kept = saved_predictions(predictions_path(name), read_report(report_path(name))["weights_sha256"], labels)
+    kept = saved_predictions(predictions_path(name), Report.load(report_path(name)).weights_sha256, labels)
     assert kept is not None
     computed = predict(load_network(model_path(name)), images[:500], labels[:500])
     assert (kept.predicted[:500] == computed.predicted).mean() > 0.998

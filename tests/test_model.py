@@ -1,6 +1,5 @@
 """The committed networks: their accuracy, and the fast NumPy path (read from the files) against Keras itself."""
 
-import json
 import os
 import subprocess
 import sys
@@ -10,7 +9,9 @@ import pytest
 from conftest import ROOT
 
 from digitlab.config import model_path, report_path
-from digitlab.inference import ModelError, load_network
+from digitlab.inference import load_network
+from digitlab.model_errors import ModelError
+from digitlab.report import Report
 
 
 def test_committed_network_reads_the_committed_mnist_sample(dense_network, mnist_small):
@@ -19,11 +20,11 @@ def test_committed_network_reads_the_committed_mnist_sample(dense_network, mnist
 
 
 def test_committed_report_matches_the_seed_recipe():
-    report = json.loads(report_path("dense").read_text())
-    assert report["recipe"]["epochs"] == 5 and report["recipe"]["batch_size"] == 128
-    assert report["recipe"]["training_images"] == 60000 and report["recipe"]["test_images"] == 10000
-    assert report["train_accuracy"] > report["test_accuracy"] >= 0.975
-    assert len(report["history"]) == 5
+    report = Report.load(report_path("dense"))
+    assert report.recipe.epochs == 5 and report.recipe.batch_size == 128
+    assert report.recipe.training_images == 60000 and report.recipe.test_images == 10000
+    assert report.train_accuracy > report.test_accuracy >= 0.975
+    assert len(report.history) == 5
 
 
 def test_numpy_forward_pass_equals_keras(dense_network, mnist_small):
@@ -60,7 +61,7 @@ def test_committed_convnet_reads_mnist_as_its_report_says(cnn_network):
 
     images, labels = load_test_set()
     accuracy = (cnn_network.probabilities(images).argmax(axis=1) == labels).mean()
-    assert accuracy == pytest.approx(cnn_network.report["test_accuracy"], abs=1e-4) and accuracy >= 0.99
+    assert accuracy == pytest.approx(cnn_network.report.test_accuracy, abs=1e-4) and accuracy >= 0.99
 
 
 def test_committed_convnet_reads_98_percent_of_real_pen_drawn_digits(convnet_on_pen_dev):

@@ -19,6 +19,7 @@ from test_model_files import KILLER
 from digitlab.config import model_path, report_path
 from digitlab.inference import load_network
 from digitlab.model_files import settle
+from digitlab.report import Report
 
 
 def run_train(*args):
@@ -35,20 +36,20 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.test.npz"]
     # no temporary files left; the test-set answers kept for the Mistakes page
 
-    report = json.loads((tmp_path / "dense.json").read_text())
-    assert report["recipe"]["layers"] == ["Dense(512, relu)", "Dense(10, softmax)"]
-    assert report["recipe"]["training_images"] == 2000 and report["recipe"]["epochs"] == 1
-    assert report["parameters"] == 784 * 512 + 512 + 512 * 10 + 10
-    assert len(report["history"]) == 1
-    epoch = report["history"][0]
+    report = Report.load(tmp_path / "dense.json")
+    assert report.recipe.layers == ["Dense(512, relu)", "Dense(10, softmax)"]
+    assert report.recipe.training_images == 2000 and report.recipe.epochs == 1
+    assert report.parameters == 784 * 512 + 512 + 512 * 10 + 10
+    assert len(report.history) == 1
+    epoch = report.history[0]
     assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy"} <= set(epoch)
-    assert report["test_accuracy"] == epoch["test_accuracy"] and report["data"]["sha256"] == mnist_small.checksum()
-    assert report["weights_sha256"] == hashlib.sha256((tmp_path / "dense.keras").read_bytes()).hexdigest()
+    assert report.test_accuracy == epoch["test_accuracy"] and report.data["sha256"] == mnist_small.checksum()
+    assert report.weights_sha256 == hashlib.sha256((tmp_path / "dense.keras").read_bytes()).hexdigest()
 
     network = load_network(tmp_path / "dense.keras")
     predicted = network.probabilities(mnist_small.x_test).argmax(axis=1)
     accuracy = (predicted == mnist_small.y_test).mean()
-    assert abs(accuracy - report["test_accuracy"]) < 1e-3  # same test set, same network, same figure
+    assert abs(accuracy - report.test_accuracy) < 1e-3  # same test set, same network, same figure
     assert accuracy > 0.8
 
 
@@ -201,8 +202,8 @@ def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_pat
 
     settle(tmp_path, "dense")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]
-    report = json.loads(report_path("dense", tmp_path).read_text())
+    report = Report.load(report_path("dense", tmp_path))
     assert model_path("dense", tmp_path).read_bytes() == weights  # the new pair, finished
-    assert report["weights_sha256"] == hashlib.sha256(weights).hexdigest()
-    assert report["recipe"]["training_images"] == 300
+    assert report.weights_sha256 == hashlib.sha256(weights).hexdigest()
+    assert report.recipe.training_images == 300
     assert np.isfinite(load_network(model_path("dense", tmp_path)).probabilities(mnist_small.x_test[:5])).all()
