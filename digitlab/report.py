@@ -104,9 +104,13 @@ class Report:
             raise unreadable_report(path, "does not exist") from error
         except (OSError, ValueError) as error:
             raise unreadable_report(path, f"is not a readable training report ({error})") from error
+        if not isinstance(saved, dict):
+            raise unreadable_report(path, "is not a training report (its JSON is not an object)")
         wrong = _wrong_fields(saved)
         if wrong:
-            raise unreadable_report(path, f"lacks {', '.join(wrong)} or has them in the wrong form")
+            raise unreadable_report(
+                path, f"is not a usable training report: it lacks {', '.join(wrong)}, or has them in the wrong form"
+            )
         return cls.of_training(
             **{**_known(cls, saved), "recipe": Recipe(**_known(Recipe, saved["recipe"])), "history": saved["history"]}
         )
@@ -122,12 +126,12 @@ def _known(kind, saved: dict) -> dict:
     return {field.name: saved[field.name] for field in fields(kind) if field.name in saved}
 
 
-def _wrong_fields(report) -> list[str]:
+def _wrong_fields(report: dict) -> list[str]:
     """The fields the pages read that are missing or of the wrong type (at most a few of the history's)."""
 
     def wrong(record, required: dict, prefix: str = "") -> list[str]:
         if not isinstance(record, dict):
-            return [prefix.rstrip(".") or "the whole report"]
+            return [prefix.rstrip(".")]
         return [
             prefix + key
             for key, kind in required.items()
