@@ -9,6 +9,8 @@ MODEL_DIR = PROJECT_DIR / "model"
 #   python train.py --limit 1000 --epochs 40 --out model/overfit
 OVERFIT_RUN = MODEL_DIR / "overfit" / "dense.json"
 MODEL_DIR_VARIABLE = "DIGITLAB_MODEL_DIR"  # set it to run the app or the CLI on networks saved elsewhere
+# 300 real pen-drawn digits (UniPen, 30 per digit): the CLI's `bench`, the benchmarks' and the browser tests' drawings
+PEN_SAMPLE = PROJECT_DIR / "data" / "pen_sample.npz"
 
 IMAGE_SIZE = 28  # MNIST images are 28 x 28 pixels
 DIGIT_BOX = 20  # MNIST digits were scaled so that their longer side is 20 px

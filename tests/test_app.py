@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import CANVAS_KEY
 from digitlab.pen import render_strokes
 from digitlab.preprocess import to_mnist
+from support import ROOT
 from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")

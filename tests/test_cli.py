@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import ROOT, upscaled_on_canvas
 from PIL import Image
+
+from digitlab.config import PEN_SAMPLE
+from support import ROOT, upscaled_on_canvas
 
 
 def run_cli(*args):
@@ -79,7 +81,7 @@ def test_evaluate_pen_prints_overall_per_digit_and_per_source(tmp_path):
     gallery = tmp_path / "errors.png"
     result = run_cli(
         "evaluate-pen",
-        str(ROOT / "tests" / "data" / "pen_sample.npz"),
+        str(PEN_SAMPLE),
         "--json",
         "--model",
         str(ROOT / "model" / "dense.keras"),

@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from digitlab.config import model_path, report_path
 from digitlab.inference import ModelError, load_network
+from support import ROOT
 
 
 def test_committed_network_reads_the_committed_mnist_sample(dense_network, mnist_small):

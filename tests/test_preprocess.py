@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from conftest import upscaled_on_canvas
 from PIL import Image
 
 from digitlab.config import CANVAS_SIZE, DIGIT_BOX, IMAGE_SIZE
 from digitlab.pen import render_strokes
 from digitlab.preprocess import MNIST_CENTRE, to_mnist
+from support import upscaled_on_canvas
 
 
 def canvas_with(*boxes, size=CANVAS_SIZE, ink=255, background=0, channels=4):

@@ -5,7 +5,6 @@ import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,14 +16,12 @@ from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_i
 from digitlab.pen import PenDigits, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+from support import DATA, ROOT
 
 # What the committed detector must keep doing (model/digit_or_not.json has the figures on the full sets).
 # The targets are 90 % of letters and 1 % of pen digits; LETTERS_REFUSED is where it stands now.
 LETTERS_REFUSED = 0.65  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
-PEN_DIGITS_REFUSED = 0.015  # of tests/data/pen_sample.npz (300 real pen digits): at most 4
+PEN_DIGITS_REFUSED = 0.015  # of data/pen_sample.npz (300 real pen digits): at most 4
 MNIST_REFUSED = 0.005  # of MNIST's first 1000 test digits
 SYNTHETIC_REFUSED = {
     "dot": 0.95,

@@ -1,19 +1,15 @@
 """The canvas alone, as the Draw page sets it up: the baseline for tools/browser_latency.py.
 
-    streamlit run tools/minimal_canvas_app.py
+    python -m streamlit run tools/minimal_canvas_app.py    (from the repository, whose packages `-m` puts on the path)
 
 The marker below the canvas changes after every stroke (it counts the strokes and the ink the image
 holds), so a browser can tell when Streamlit has answered.
 """
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH  # noqa: E402  (plain constants: no TensorFlow)
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH  # plain constants: no TensorFlow
 
 canvas = st_canvas(
     stroke_width=DEFAULT_BRUSH,

@@ -18,8 +18,8 @@ import urllib.request
 
 import numpy as np
 
+from digitlab.config import CANVAS_SIZE
 from digitlab.pen import canvas_strokes
-from tools.browser import CANVAS_PX
 
 
 def describe(error: BaseException) -> str:
@@ -207,7 +207,7 @@ def render_pngs(pen) -> None:
         strokes = pen.strokes(i)
         for k in range(len(strokes)):
             PNGS[i, k] = png_data_url(Image.fromarray(canvas_pixels(strokes, k + 1)))
-    PNGS[-1, -1] = png_data_url(Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255)))
+    PNGS[-1, -1] = png_data_url(Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), (0, 0, 0, 255)))
 
 
 def rendered(sample: int | None, k: int) -> str:
@@ -222,7 +222,7 @@ def canvas_pixels(strokes, count: int) -> np.ndarray:
     from digitlab.config import DEFAULT_BRUSH
 
     big = 4
-    image = Image.new("L", (CANVAS_PX * big, CANVAS_PX * big), 0)
+    image = Image.new("L", (CANVAS_SIZE * big, CANVAS_SIZE * big), 0)
     draw = ImageDraw.Draw(image)
     radius = DEFAULT_BRUSH * big / 2
     for stroke in canvas_strokes(strokes)[:count]:
