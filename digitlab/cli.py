@@ -5,6 +5,7 @@ import json
 import sys
 
 import numpy as np
+from tqdm import tqdm
 
 from digitlab.config import DEFAULT_BRUSH, IMAGE_SIZE, best_network, model_path
 from digitlab.data import DataError
@@ -15,6 +16,12 @@ from digitlab.photo import photo_to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, DigitJudge, Verdict, load_judge
 
 
+def progress(items, unit: str):
+    """A progress bar on stderr, and only when stderr is a terminal (tqdm's disable=None): stdout stays pure
+    JSON lines, and piped or captured runs (scripts, the tests) stay quiet. Erased when done (leave=False)."""
+    return tqdm(items, unit=unit, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+
+
 def predict(args) -> int:
     """One JSON line per readable image, in the order given; one error line on stderr per unreadable one.
 
@@ -22,11 +29,11 @@ def predict(args) -> int:
     reads as it would through the canvas's to_mnist."""
     network = load_network(args.model)
     inputs, readable, failed = [], [], 0
-    for name in args.images:
+    for name in progress(args.images, "file"):
         try:
             x = photo_to_mnist(open_image(name))
         except ImageError as error:
-            print(f"error: {error}", file=sys.stderr)
+            tqdm.write(f"error: {error}", file=sys.stderr)  # above the bar, if there is one
             failed += 1
             continue
         readable.append((name, x))
@@ -71,7 +78,14 @@ def evaluate_pen(args) -> int:
     rendering = Rendering(
         brush=args.brush, height=args.height, spread=args.spread, black_on_white=args.black_on_white, seed=args.seed
     )
-    result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors), judge=digit_judge())
+    result = evaluate(
+        load_network(args.model),
+        pen,
+        rendering,
+        keep_inputs=bool(args.errors),
+        judge=digit_judge(),
+        progress=lambda indices: progress(indices, "digit"),
+    )
     if args.errors:
         error_gallery(result.pop("inputs"), pen.labels, np.asarray(result["predicted"])).save(args.errors)
     if args.json:
