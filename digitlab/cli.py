@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from digitlab.config import DEFAULT_BRUSH, IMAGE_SIZE, best_network, model_path
+from digitlab.config import IMAGE_SIZE, best_network, model_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
@@ -122,11 +122,16 @@ def parser() -> argparse.ArgumentParser:
     pen = commands.add_parser("evaluate-pen", help="accuracy on real pen-drawn digits drawn as on the canvas")
     pen.add_argument("path", help="a pen-digit .npz (see shared/data/README-pen-digits.md)")
     pen.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
-    pen.add_argument("--brush", type=float, default=DEFAULT_BRUSH, help=f"brush width in px (default: {DEFAULT_BRUSH})")
-    pen.add_argument("--height", type=float, default=0.6, help="digit height, fraction of the canvas (default: 0.6)")
-    pen.add_argument("--spread", type=float, default=0.1, help="random offset, fraction of the canvas (default: 0.1)")
+    drawn = Rendering()  # its defaults are the options' defaults
+    pen.add_argument("--brush", type=float, default=drawn.brush, help="brush width in px (default: %(default)s)")
+    pen.add_argument(
+        "--height", type=float, default=drawn.height, help="digit height, share of the canvas (%(default)s)"
+    )
+    pen.add_argument(
+        "--spread", type=float, default=drawn.spread, help="random offset, share of the canvas (%(default)s)"
+    )
     pen.add_argument("--black-on-white", action="store_true", help="draw dark ink on a white canvas")
-    pen.add_argument("--seed", type=int, default=0, help="seed of the random offsets (default: 0)")
+    pen.add_argument("--seed", type=int, default=drawn.seed, help="seed of the random offsets (default: %(default)s)")
     pen.add_argument("--limit", type=int, help="only the first N samples")
     pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     pen.add_argument("--errors", metavar="PNG", help="also save the misread digits, as the network saw them, to PNG")

@@ -19,6 +19,11 @@ NUM_CLASSES = len(CLASS_NAMES)
 
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
+BRUSH_RANGE = (6, 40)  # px: the Draw page's brush slider, thinnest to widest
+# How pen-drawn digits are put on the canvas when they stand in for a person's drawing (digitlab.pen, the
+# CLI's evaluate-pen): a digit's height, and how far from the centre it may start, as shares of the canvas.
+DRAWN_HEIGHT = 0.6
+DRAWN_SPREAD = 0.1
 
 # The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
 NETWORKS = ("cnn", "dense")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, IMAGE_SIZE, NUM_CLASSES
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, DRAWN_HEIGHT, DRAWN_SPREAD, IMAGE_SIZE, NUM_CLASSES
 from digitlab.inference import Network
 from digitlab.pen import PenDigits, random_offsets, render_strokes
 from digitlab.preprocess import to_mnist
@@ -17,8 +17,8 @@ class Rendering:
     """How the pen digits are drawn onto the canvas before the app's pipeline reads them."""
 
     brush: float = DEFAULT_BRUSH
-    height: float = 0.6  # digit height as a fraction of the canvas
-    spread: float = 0.1  # random offset, as a fraction of the canvas, each way
+    height: float = DRAWN_HEIGHT  # digit height as a fraction of the canvas
+    spread: float = DRAWN_SPREAD  # random offset, as a fraction of the canvas, each way
     black_on_white: bool = False
     seed: int = 0
 

@@ -69,6 +69,14 @@ def broken_store(kind: str, folder: Path):
         raise ValueError(kind)
 
 
+SLOW = 60_000  # ms, for the browser tests: a server's first page load imports TensorFlow and loads the network
+
+
+def prediction(page):
+    """The Draw page's Prediction metric's value, in a Playwright page."""
+    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
+
+
 def start_tracing(context, config) -> None:
     """Trace a browser context that a module's tests share, as --tracing asks. pytest-playwright traces only the
     contexts its `new_context` fixture opens (one test each); trace_each_test() cuts this one up by test."""

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app_pages.shared import CLEAR
-from digitlab.config import DEFAULT_BRUSH
+from app_pages.shared import CLEAR, NO_ANSWER
+from digitlab.config import BRUSH_RANGE, DEFAULT_BRUSH
 from digitlab.pen import canvas_strokes
-from support import DATA, ROOT, start_tracing, trace_each_test
+from support import DATA, ROOT, SLOW, prediction, start_tracing, trace_each_test
 from tools.browser import (
     CANVAS,
     CANVAS_RESET,
@@ -38,8 +38,6 @@ pytestmark = pytest.mark.usefixtures("browser_type_launch_args")
 
 PER_DIGIT = int(os.environ.get("DIGITLAB_BROWSER_PER_DIGIT", "3"))  # pen samples drawn per digit (the first ones)
 SCREENSHOT = ROOT / "docs" / "draw-page.png"
-DASH = "—"
-SLOW = 60_000  # ms: the first page load imports TensorFlow and loads the network
 TRAINING = 180_000  # ms: a training's first epoch, at the lowest priority, on a machine as busy as a test run's
 
 
@@ -88,7 +86,7 @@ def fresh_draw_page(page, app_url):
     """The shared page, loaded again unless it is as a new one would be."""
     fresh = (
         page.locator(CANVAS).is_visible()
-        and prediction(page).inner_text().strip() == DASH
+        and prediction(page).inner_text().strip() == NO_ANSWER
         and page.get_by_test_id("stSliderThumbValue").inner_text().strip() == str(DEFAULT_BRUSH)
         and page.get_by_test_id("stException").count() == 0
         and ink_pixels(page) == 0
@@ -98,10 +96,6 @@ def fresh_draw_page(page, app_url):
         page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
         wait_until_idle(page, timeout=SLOW)
     return page
-
-
-def prediction(page):
-    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
 
 
 def no_exception(page):
@@ -129,7 +123,7 @@ def reset(page):
     """Clear, then wait for what a person sees: no answer and an empty canvas. (Not for a count of runs: once
     in CI, a click on Clear right after a visit to another page was followed by no run the counters saw.)"""
     page.get_by_role("button", name=CLEAR).click()
-    expect(prediction(page)).to_have_text(DASH, timeout=SLOW)
+    expect(prediction(page)).to_have_text(NO_ANSWER, timeout=SLOW)
     page.wait_for_function("() => window.__digitlab.idle()")
     assert ink_pixels(page) == 0
 
@@ -171,12 +165,12 @@ def test_pen_drawn_digits_are_read_right_in_the_browser(draw_page, pen):
 
 
 def test_undo_and_reset_bring_back_the_dash(draw_page, pen):
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     one = canvas_strokes(pen.strokes(first_single_stroke(pen, 1)))
     draw(draw_page, one)
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
     click_and_wait(draw_page, draw_page.get_by_role("button", name="Undo"))
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
 
     draw(draw_page, one)
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
@@ -203,7 +197,7 @@ def test_the_drawing_is_kept_across_pages_and_a_save_clears_it(draw_page, pen):
     choose_digit(draw_page, pen.labels[three])
     click_and_wait(draw_page, draw_page.get_by_role("button", name="Save to our class"))
     wait_until_idle(draw_page)
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     expect(draw_page.get_by_text(f"Saved as a {pen.labels[three]}")).to_be_visible()
     assert ink_pixels(draw_page) == 0
     no_exception(draw_page)
@@ -220,7 +214,7 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     nav.get_by_role("link", name="Draw").click()
     draw_page.locator(CANVAS).wait_for(state="visible")
     wait_until_idle(draw_page)
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     seven = first_of_each_digit(pen, 1)[7]
     draw(draw_page, canvas_strokes(pen.strokes(seven)))
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
@@ -286,7 +280,7 @@ def test_canvas_answer_and_all_ten_bars_fit_the_screen(
     before = saved_count(class_db)  # a double click on Save saves once, and the canvas is clean again
     choose_digit(page, pen.labels[two])
     page.get_by_role("button", name="Save to our class").dblclick()
-    expect(prediction(page)).to_have_text(DASH)
+    expect(prediction(page)).to_have_text(NO_ANSWER)
     wait_until_idle(page)
     assert saved_count(class_db) == before + 1 and ink_pixels(page) == 0
     no_exception(page)
@@ -312,7 +306,8 @@ def test_brush_width_slider_changes_the_stroke(draw_page):
     stroke = [np.array([[90.0, 60.0], [140.0, 140.0], [190.0, 220.0]])]  # a diagonal line across the canvas
     slider = draw_page.get_by_role("slider", name="Brush width (px)")
     ink = {}
-    for key, width in [(None, 18), ("Home", 6), ("End", 40)]:
+    thinnest, widest = BRUSH_RANGE
+    for key, width in [(None, DEFAULT_BRUSH), ("Home", thinnest), ("End", widest)]:
         if key:
             started = runs_started(draw_page)
             slider.focus()
@@ -323,8 +318,8 @@ def test_brush_width_slider_changes_the_stroke(draw_page):
         ink[width] = ink_pixels(draw_page)
         reset(draw_page)
     print(f"\nink pixels of the same stroke by brush width: {ink}")
-    assert ink[6] < ink[18] < ink[40]
-    assert ink[40] > 1.6 * ink[18] and ink[18] > 1.6 * ink[6]  # the ink grows about as the width does
+    assert ink[thinnest] < ink[DEFAULT_BRUSH] < ink[widest]
+    assert ink[widest] > 1.6 * ink[DEFAULT_BRUSH] and ink[DEFAULT_BRUSH] > 1.6 * ink[thinnest]  # as the width grows
 
 
 def test_a_finger_can_draw_on_a_phone_sized_screen(new_context, app_url, pen):

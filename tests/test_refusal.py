@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from digitlab.config import model_path
+from digitlab.config import CANVAS_SIZE, model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
 from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
@@ -93,7 +93,7 @@ def test_odd_drawings_are_not_digits(name, judge, convnet):
 
 
 def test_a_blank_canvas_is_blank(judge):
-    empty = np.zeros((280, 280, 4), np.uint8)
+    empty = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8)
     empty[..., 3] = 255
     assert to_mnist(empty) is None
     assert judge.verdict(None, np.full(10, 0.1)) == Verdict(BLANK, None, "nothing is drawn")

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app_pages.shared import CLEAR
+from app_pages.shared import CLEAR, NO_ANSWER
 from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, report_path
 from digitlab.pen import canvas_strokes
-from support import ROOT
+from support import ROOT, SLOW, prediction
 from tools.browser import (
     CANVAS,
     INSTRUMENT,
@@ -32,8 +32,6 @@ from tools.browser import (
 # First of all: skips (or fails, in CI) before a server is started when Chromium is missing.
 pytestmark = pytest.mark.usefixtures("browser_type_launch_args")
 
-DASH = "—"
-SLOW = 60_000  # ms: the first stroke waits for TensorFlow's import and the network's first load
 NETWORKS = ("cnn", "dense")  # the radio's options, in the app's order
 # every distinct text the Prediction metric shows, in order
 SHOWN = """(() => { const seen = window.__shown = [];
@@ -75,10 +73,6 @@ def pages(new_context, server_url):
     return opened
 
 
-def prediction(page):
-    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
-
-
 def radio(page, name):
     return page.get_by_test_id("stSidebar").get_by_role("radio", name=NETWORK_TITLES[name])
 
@@ -91,7 +85,7 @@ def reset(page):
     started = runs_started(page)
     page.get_by_role("button", name=CLEAR).click()
     wait_for_run(page, started)
-    expect(prediction(page)).to_have_text(DASH)
+    expect(prediction(page)).to_have_text(NO_ANSWER)
 
 
 def draw_together(pages, strokes):
@@ -141,7 +135,7 @@ def test_sessions_do_not_share_answers_or_choices(pages, pen_sample):
     draw_together(pages, strokes)
     for page, own in zip(pages, alone):
         expect(prediction(page)).to_have_text(own)
-        assert set(page.evaluate("() => window.__shown")) <= {DASH, own}, "a page showed another session's answer"
+        assert set(page.evaluate("() => window.__shown")) <= {NO_ANSWER, own}, "a page showed another session's answer"
         expect(page.get_by_test_id("stException")).to_have_count(0)
 
     for page, chosen in ((a, NETWORKS[1]), (b, NETWORKS[0]), (c, NETWORKS[0])):

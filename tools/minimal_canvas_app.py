@@ -9,18 +9,9 @@ holds), so a browser can tell when Streamlit has answered.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH  # plain constants: no TensorFlow
+from app_pages.canvas import canvas_options  # the Draw page's canvas; no TensorFlow
 
-canvas = st_canvas(
-    stroke_width=DEFAULT_BRUSH,
-    stroke_color="#FFFFFF",
-    background_color="#000000",
-    height=CANVAS_SIZE,
-    width=CANVAS_SIZE,
-    drawing_mode="freedraw",
-    return_image_data=True,
-    key="canvas",
-)
+canvas = st_canvas(**canvas_options(), key="canvas")
 image = canvas.image_data
 strokes = len((canvas.json_data or {}).get("objects", []))
 ink = int((image[..., 0] > 127).sum()) if image is not None else 0

@@ -18,7 +18,8 @@ import urllib.request
 
 import numpy as np
 
-from digitlab.config import CANVAS_SIZE
+from app_pages.colours import INK, PAPER
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH
 from digitlab.pen import canvas_strokes
 
 
@@ -242,13 +243,11 @@ def canvas_value(strokes: list[np.ndarray], png: str | list) -> str:
     objects = [
         {
             "type": "Path",
-            "stroke": "#FFFFFF",
-            "strokeWidth": 18,
+            "stroke": INK,
+            "strokeWidth": DEFAULT_BRUSH,
             "strokeLineCap": "round",
             "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]],
         }
         for stroke in strokes
     ]
-    return json.dumps(
-        {"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"}, "data": png}}
-    )
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": PAPER}, "data": png}})
