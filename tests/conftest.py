@@ -31,6 +31,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, **launch_options()}
 
 
+@pytest.fixture(scope="module")
+def browser(launch_browser):
+    """pytest-playwright's browser, one per browser module instead of one per run: closed when its module is
+    done, so that it does not idle through the rest of the run (the cores are shared)."""
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
 @pytest.fixture(scope="session")
 def mnist_small():
     from digitlab.data import load_mnist

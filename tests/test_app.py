@@ -35,10 +35,11 @@ def solid(*boxes, size=CANVAS_SIZE):
     return np.dstack([gray] * 3 + [np.full_like(gray, 255)])
 
 
-@pytest.mark.parametrize("page", ["app_pages/draw.py", "app_pages/overfitting.py"])
-def test_every_page_runs_without_exception(page):
+# not "page": that is pytest-playwright's fixture, and a test naming it is run once per browser
+@pytest.mark.parametrize("script", ["app_pages/draw.py", "app_pages/overfitting.py"])
+def test_every_page_runs_without_exception(script):
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(page).run()
+    at.switch_page(script).run()
     assert not at.exception and not at.error
 
 

@@ -60,6 +60,7 @@ def saved_count(class_db) -> int:
 
 @pytest.fixture(scope="session")
 def pen(pen_sample):
+    """This module's name for conftest's pen_sample: the pen digits it draws."""
     return pen_sample
 
 
@@ -69,6 +70,8 @@ def open_draw_page(new_context, app_url, **context_options):
 
 @pytest.fixture(scope="module")
 def shared_page(browser, app_url, pytestconfig):
+    """One Draw page for most of this module's tests (draw_page): a page load costs seconds. Its context is
+    the module's own, not pytest-playwright's per-test one, so its tracing is started (and cut up) here."""
     page = open_draw_page(browser.new_context, app_url)
     start_tracing(page.context, pytestconfig)
     yield page
