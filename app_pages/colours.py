@@ -9,6 +9,7 @@ import numpy as np
 ORANGE, BLUE, GREEN, PINK = "#E69F00", "#0072B2", "#009E73", "#CC79A7"  # Okabe-Ito
 GREY, DARK_GREY = "#8C8C8C", "#5f5f5f"
 SKY, VERMILLION, BLACK = "#56B4E9", "#D55E00", "#000000"  # the rest of Okabe-Ito's (but its yellow, pale on white)
+INK, PAPER = "#FFFFFF", "#000000"  # the drawing canvas: white strokes on black, as MNIST's digits are
 RUN_COLOURS = (BLUE, ORANGE, GREEN, PINK, VERMILLION, SKY, BLACK)  # one per training compared on the Train page
 # ColorBrewer's Blues, light to dark, for "how many": a light cell is a rare mistake, a dark one a common mix-up.
 COUNT_SCALE = ("#deebf7", "#b3d3e8", "#85bcdb", "#579fcd", "#2f7ab9", "#0b4f94", "#08306b")

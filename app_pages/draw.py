@@ -6,10 +6,12 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app_pages.canvas import canvas_options
 from app_pages.shared import (
     CANVAS_GENERATION,
     CLEAR,
     CURRENT_INPUT,
+    NO_ANSWER,
     OWN_DRAWINGS,
     PREVIEW_SIZE,
     SAVES_PER_MINUTE,
@@ -25,6 +27,7 @@ from app_pages.shared import (
 )
 from digitlab.collection import StoreError
 from digitlab.config import (
+    BRUSH_RANGE,
     CANVAS_SIZE,
     CLASS_NAMES,
     DEFAULT_BRUSH,
@@ -104,13 +107,7 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         st.session_state[SHOWN_AGAIN] = st.session_state.get(KEPT)
     again = st.session_state.get(SHOWN_AGAIN)
     canvas = st_canvas(
-        stroke_width=brush,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
+        **canvas_options(brush),
         initial_drawing=again[0] if again else None,
         key=key,
     )
@@ -272,7 +269,7 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             else f"Prediction: {digit}, {probabilities[digit]:.0%} sure"
         )
         if x is None:
-            st.metric("Prediction", "—", help="Nothing to read yet.")
+            st.metric("Prediction", NO_ANSWER, help="Nothing to read yet.")
         elif refused:
             refusal(verdict)
         else:
@@ -314,7 +311,9 @@ with st.sidebar:
         key="network",
         help="Switch to compare how two networks read the same drawing.",
     )
-    brush = st.slider("Brush width (px)", 6, 40, DEFAULT_BRUSH, help="MNIST's strokes match about 18 px here.")
+    brush = st.slider(
+        "Brush width (px)", *BRUSH_RANGE, DEFAULT_BRUSH, help=f"MNIST's strokes match about {DEFAULT_BRUSH} px here."
+    )
 subject = "your experiment" if chosen == EXPERIMENT else NETWORK_NAMES[chosen]  # for sentences
 
 if chosen != EXPERIMENT and not model_path(chosen).is_file():

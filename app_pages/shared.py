@@ -27,6 +27,7 @@ from digitlab.verdict import DigitJudge, load_judge
 CANVAS_KEY = "canvas"  # the Draw page's canvas widget (a save gives the next canvas a key of its own: canvas_key)
 CANVAS_GENERATION = "canvas_generation"  # session state: how many times the canvas was cleared (a save clears it)
 CLEAR = "Clear the canvas"  # the Draw page's button (the browser tests and benchmarks press it too)
+NO_ANSWER = "—"  # the Draw page's Prediction while nothing is drawn (the tests wait for it after a clear)
 CURRENT_INPUT = "current_input"  # session state: the 28 x 28 input now on the Draw page (None when nothing is drawn)
 SESSION_NETWORK = "session_network"  # session state: the Network trained on the Train page (this session only)
 WINNER_COLOUR, OTHER_COLOUR = ORANGE, GREY

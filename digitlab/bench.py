@@ -3,18 +3,15 @@
 import base64
 import io
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from digitlab.blas import use_one_blas_thread
-from digitlab.config import available_networks, model_path
+from digitlab.config import PEN_SAMPLE, available_networks, model_path
 from digitlab.inference import as_network_input, load_network
 from digitlab.pen import load_pen_digits, render_strokes
 from digitlab.preprocess import to_mnist
-
-SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "pen_sample.npz"
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -24,7 +21,7 @@ def percentiles(seconds: list[float]) -> dict:
 
 def canvas_drawings(count: int = 200) -> list[np.ndarray]:
     """Real pen-drawn digits rendered as 280 x 280 RGBA canvas images, the app's input."""
-    pen = load_pen_digits(SAMPLE)
+    pen = load_pen_digits(PEN_SAMPLE)
     return [render_strokes(pen.strokes(i % len(pen))) for i in range(count)]
 
 

@@ -5,8 +5,9 @@ import json
 import sys
 
 import numpy as np
+from tqdm import tqdm
 
-from digitlab.config import DEFAULT_BRUSH, IMAGE_SIZE, best_network, model_path
+from digitlab.config import IMAGE_SIZE, best_network, model_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
@@ -16,6 +17,12 @@ from digitlab.photo import photo_to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, DigitJudge, Verdict, load_judge
 
 
+def progress(items, unit: str):
+    """A progress bar on stderr, and only when stderr is a terminal (tqdm's disable=None): stdout stays pure
+    JSON lines, and piped or captured runs (scripts, the tests) stay quiet. Erased when done (leave=False)."""
+    return tqdm(items, unit=unit, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+
+
 def predict(args) -> int:
     """One JSON line per readable image, in the order given; one error line on stderr per unreadable one.
 
@@ -23,11 +30,11 @@ def predict(args) -> int:
     reads as it would through the canvas's to_mnist."""
     network = load_network(args.model)
     inputs, readable, failed = [], [], 0
-    for name in args.images:
+    for name in progress(args.images, "file"):
         try:
             x = photo_to_mnist(open_image(name))
         except ImageError as error:
-            print(f"error: {error}", file=sys.stderr)
+            tqdm.write(f"error: {error}", file=sys.stderr)  # above the bar, if there is one
             failed += 1
             continue
         readable.append((name, x))
@@ -72,7 +79,14 @@ def evaluate_pen(args) -> int:
     rendering = Rendering(
         brush=args.brush, height=args.height, spread=args.spread, black_on_white=args.black_on_white, seed=args.seed
     )
-    result = evaluate(load_network(args.model), pen, rendering, keep_inputs=bool(args.errors), judge=digit_judge())
+    result = evaluate(
+        load_network(args.model),
+        pen,
+        rendering,
+        keep_inputs=bool(args.errors),
+        judge=digit_judge(),
+        progress=lambda indices: progress(indices, "digit"),
+    )
     if args.errors:
         error_gallery(result.pop("inputs"), pen.labels, np.asarray(result["predicted"])).save(args.errors)
     if args.json:
@@ -109,11 +123,16 @@ def parser() -> argparse.ArgumentParser:
     pen = commands.add_parser("evaluate-pen", help="accuracy on real pen-drawn digits drawn as on the canvas")
     pen.add_argument("path", help="a pen-digit .npz (see shared/data/README-pen-digits.md)")
     pen.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
-    pen.add_argument("--brush", type=float, default=DEFAULT_BRUSH, help=f"brush width in px (default: {DEFAULT_BRUSH})")
-    pen.add_argument("--height", type=float, default=0.6, help="digit height, fraction of the canvas (default: 0.6)")
-    pen.add_argument("--spread", type=float, default=0.1, help="random offset, fraction of the canvas (default: 0.1)")
+    drawn = Rendering()  # its defaults are the options' defaults
+    pen.add_argument("--brush", type=float, default=drawn.brush, help="brush width in px (default: %(default)s)")
+    pen.add_argument(
+        "--height", type=float, default=drawn.height, help="digit height, share of the canvas (%(default)s)"
+    )
+    pen.add_argument(
+        "--spread", type=float, default=drawn.spread, help="random offset, share of the canvas (%(default)s)"
+    )
     pen.add_argument("--black-on-white", action="store_true", help="draw dark ink on a white canvas")
-    pen.add_argument("--seed", type=int, default=0, help="seed of the random offsets (default: 0)")
+    pen.add_argument("--seed", type=int, default=drawn.seed, help="seed of the random offsets (default: %(default)s)")
     pen.add_argument("--limit", type=int, help="only the first N samples")
     pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     pen.add_argument("--errors", metavar="PNG", help="also save the misread digits, as the network saw them, to PNG")

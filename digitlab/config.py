@@ -9,6 +9,8 @@ MODEL_DIR = PROJECT_DIR / "model"
 #   python train.py --limit 1000 --epochs 40 --out model/overfit
 OVERFIT_RUN = MODEL_DIR / "overfit" / "dense.json"
 MODEL_DIR_VARIABLE = "DIGITLAB_MODEL_DIR"  # set it to run the app or the CLI on networks saved elsewhere
+# 300 real pen-drawn digits (UniPen, 30 per digit): the CLI's `bench`, the benchmarks' and the browser tests' drawings
+PEN_SAMPLE = PROJECT_DIR / "data" / "pen_sample.npz"
 
 IMAGE_SIZE = 28  # MNIST images are 28 x 28 pixels
 DIGIT_BOX = 20  # MNIST digits were scaled so that their longer side is 20 px
@@ -17,6 +19,11 @@ NUM_CLASSES = len(CLASS_NAMES)
 
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
+BRUSH_RANGE = (6, 40)  # px: the Draw page's brush slider, thinnest to widest
+# How pen-drawn digits are put on the canvas when they stand in for a person's drawing (digitlab.pen, the
+# CLI's evaluate-pen): a digit's height, and how far from the centre it may start, as shares of the canvas.
+DRAWN_HEIGHT = 0.6
+DRAWN_SPREAD = 0.1
 
 # The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
 NETWORKS = ("cnn", "dense")

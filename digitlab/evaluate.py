@@ -1,11 +1,12 @@
 """How well the whole pipeline (canvas -> preprocessing -> network) reads real pen-drawn digits."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, IMAGE_SIZE, NUM_CLASSES
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, DRAWN_HEIGHT, DRAWN_SPREAD, IMAGE_SIZE, NUM_CLASSES
 from digitlab.inference import Network
 from digitlab.pen import PenDigits, random_offsets, render_strokes
 from digitlab.preprocess import to_mnist
@@ -16,19 +17,25 @@ class Rendering:
     """How the pen digits are drawn onto the canvas before the app's pipeline reads them."""
 
     brush: float = DEFAULT_BRUSH
-    height: float = 0.6  # digit height as a fraction of the canvas
-    spread: float = 0.1  # random offset, as a fraction of the canvas, each way
+    height: float = DRAWN_HEIGHT  # digit height as a fraction of the canvas
+    spread: float = DRAWN_SPREAD  # random offset, as a fraction of the canvas, each way
     black_on_white: bool = False
     seed: int = 0
 
 
-def canvas_inputs(pen: PenDigits, rendering: Rendering = Rendering()) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) network inputs for every sample and a (N,) mask of those with ink."""
+Progress = Callable[[Iterable[int]], Iterable[int]]  # wraps the samples' indices, to report how far it got
+
+
+def canvas_inputs(
+    pen: PenDigits, rendering: Rendering = Rendering(), progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) network inputs for every sample and a (N,) mask of those with ink. Drawing them is the slow
+    part (most of a minute for the 6 308 dev digits), hence `progress` (the CLI's bar on stderr) around it."""
     offsets = random_offsets(len(pen), CANVAS_SIZE, rendering.spread, rendering.seed)
     ink, background = (0, 255) if rendering.black_on_white else (255, 0)
     inputs = np.zeros((len(pen), IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     has_ink = np.zeros(len(pen), dtype=bool)
-    for i in range(len(pen)):
+    for i in progress(range(len(pen))) if progress else range(len(pen)):
         canvas = render_strokes(
             pen.strokes(i),
             CANVAS_SIZE,
@@ -45,12 +52,18 @@ def canvas_inputs(pen: PenDigits, rendering: Rendering = Rendering()) -> tuple[n
 
 
 def evaluate(
-    network: Network, pen: PenDigits, rendering: Rendering = Rendering(), keep_inputs: bool = False, judge=None
+    network: Network,
+    pen: PenDigits,
+    rendering: Rendering = Rendering(),
+    keep_inputs: bool = False,
+    judge=None,
+    progress: Progress | None = None,
 ) -> dict:
     """Accuracy overall, per digit and per source, and the predictions (-1 where nothing was read);
     with keep_inputs, also the (N, 28, 28) network inputs under "inputs"; with a digitlab.verdict.DigitJudge,
-    how many of these digits it would call "not a digit" (a digit refused is a digit the page does not read)."""
-    inputs, has_ink = canvas_inputs(pen, rendering)
+    how many of these digits it would call "not a digit" (a digit refused is a digit the page does not read);
+    progress: see canvas_inputs."""
+    inputs, has_ink = canvas_inputs(pen, rendering, progress)
     refused = judge.refused(inputs[has_ink]) if judge is not None else None
     predicted = np.where(has_ink, network.probabilities(inputs).argmax(axis=1), -1)
     correct = predicted == pen.labels

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, DRAWN_HEIGHT, DRAWN_SPREAD
 from digitlab.data import DataError
 
 PEN_KEYS = ("labels", "source", "offsets", "stroke_offsets", "points")
@@ -81,7 +81,7 @@ def canvas_strokes(
     strokes: list[np.ndarray],
     canvas: int = CANVAS_SIZE,
     brush: float = DEFAULT_BRUSH,
-    height: float = 0.6,
+    height: float = DRAWN_HEIGHT,
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> list[np.ndarray]:
     """Where the strokes' centre lines go on the app's canvas: (n, 2) float arrays of x, y in canvas pixels.
@@ -105,7 +105,7 @@ def render_strokes(
     strokes: list[np.ndarray],
     canvas: int = CANVAS_SIZE,
     brush: float = DEFAULT_BRUSH,
-    height: float = 0.6,
+    height: float = DRAWN_HEIGHT,
     offset: tuple[float, float] = (0.0, 0.0),
     ink: int = 255,
     background: int = 0,
@@ -130,6 +130,6 @@ def render_strokes(
     return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
 
 
-def random_offsets(count: int, canvas: int = CANVAS_SIZE, spread: float = 0.1, seed: int = 0) -> np.ndarray:
+def random_offsets(count: int, canvas: int = CANVAS_SIZE, spread: float = DRAWN_SPREAD, seed: int = 0) -> np.ndarray:
     """(count, 2) pixel offsets, uniform within +-spread of the canvas size: where people start drawing varies."""
     return np.random.default_rng(seed).uniform(-spread * canvas, spread * canvas, size=(count, 2))

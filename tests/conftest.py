@@ -1,19 +1,43 @@
-"""Shared fixtures: the small real samples committed in tests/data, the committed seed network, broken stores."""
+"""Shared fixtures: the small real samples, the committed seed network, and Chromium for pytest-playwright.
 
-import contextlib
+Helpers and constants that tests import by name are in tests/support.py, not here."""
+
 import os
-import sys
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-sys.path.insert(0, str(ROOT))
+from digitlab.config import PEN_SAMPLE, model_path
+from support import DATA
+from tools.browser import browser_missing, launch_options
 
-from digitlab.config import model_path  # noqa: E402
-from tools.browser import browser_missing  # noqa: E402
+
+def pytest_configure(config):
+    """pytest-playwright takes --output (pyproject's addopts) from the folder pytest is started in; anchor it at
+    the repository, so that kept traces always land in its git-ignored artifacts/ folder."""
+    if hasattr(config.option, "output"):
+        config.option.output = str(config.rootpath / config.option.output)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium with tools/browser.py's flags; never a downloaded browser. Without Chromium the browser
+    tests are skipped, unless DIGITLAB_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
+    missing = browser_missing()
+    if missing:
+        reason = "browser tests cannot run: " + "; ".join(missing)
+        if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
+        pytest.skip(reason)
+    return {**browser_type_launch_args, **launch_options()}
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser):
+    """pytest-playwright's browser, one per browser module instead of one per run: closed when its module is
+    done, so that it does not idle through the rest of the run (the cores are shared)."""
+    browser = launch_browser()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +59,7 @@ def pen_dev():
 def pen_sample():
     from digitlab.pen import load_pen_digits
 
-    return load_pen_digits(DATA / "pen_sample.npz")
+    return load_pen_digits(PEN_SAMPLE)
 
 
 @pytest.fixture(scope="session")
@@ -43,68 +67,3 @@ def dense_network():
     from digitlab.inference import load_network
 
     return load_network(model_path("dense"))
-
-
-def upscaled_on_canvas(digit: np.ndarray, canvas: int = 280) -> np.ndarray:
-    """An MNIST digit (28 x 28 uint8) blown up 10x onto an opaque RGBA canvas, as if drawn there."""
-    from PIL import Image
-
-    big = np.asarray(Image.fromarray(digit).resize((canvas, canvas), Image.Resampling.BICUBIC))
-    return np.dstack([big, big, big, np.full_like(big, 255)])
-
-
-def skip_without_browser() -> None:
-    """At the top of a browser test module: skip it when Chromium or playwright is missing, unless
-    DIGITLAB_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
-    missing = browser_missing()
-    if missing:
-        reason = "browser tests cannot run: " + "; ".join(missing)
-        if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
-        pytest.skip(reason, allow_module_level=True)
-
-
-STORE_FAILURES = ["read-only", "corrupt", "missing folder", "locked"]
-
-
-@contextlib.contextmanager
-def broken_store(kind: str, folder: Path):
-    """A class-collection path that fails as `kind` while the context lasts.
-
-    read-only: the file is made immutable (chattr +i; as root, permission bits would not stop a write);
-    corrupt: not a database; missing folder: its folder cannot be made (a file stands in the way);
-    locked: another connection holds the write lock, as another process would."""
-    import sqlite3
-    import subprocess
-
-    from digitlab.collection import ClassCollection
-
-    path = folder / "class.sqlite"
-    if kind == "corrupt":
-        path.write_bytes(b"this is not a database, just bytes " * 100)
-        yield path
-    elif kind == "missing folder":
-        (folder / "blocker").write_text("a file where the folder should be")
-        yield folder / "blocker" / "sub" / "class.sqlite"
-    elif kind == "read-only":
-        ClassCollection(path).save(np.zeros((28, 28)), label=1)
-        made = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
-        if made.returncode != 0:
-            if os.geteuid() == 0:
-                pytest.skip(f"cannot make a read-only file as root here: {made.stderr.decode().strip()}")
-            path.chmod(0o444)
-        try:
-            yield path
-        finally:
-            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
-    elif kind == "locked":
-        ClassCollection(path).save(np.zeros((28, 28)), label=1)
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")
-        try:
-            yield path
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-    else:
-        raise ValueError(kind)

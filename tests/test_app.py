@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from app_pages.shared import CANVAS_KEY
+from app_pages.shared import CANVAS_KEY, NO_ANSWER
+from digitlab.config import CANVAS_SIZE
 from digitlab.pen import render_strokes
 from digitlab.preprocess import to_mnist
+from support import ROOT
 from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")
@@ -27,17 +28,18 @@ def prediction(at: AppTest) -> str:
     return metric.value
 
 
-def solid(*boxes, size=280):
+def solid(*boxes, size=CANVAS_SIZE):
     gray = np.zeros((size, size), np.uint8)
     for top, left, bottom, right in boxes:
         gray[top:bottom, left:right] = 255
     return np.dstack([gray] * 3 + [np.full_like(gray, 255)])
 
 
-@pytest.mark.parametrize("page", ["app_pages/draw.py", "app_pages/overfitting.py"])
-def test_every_page_runs_without_exception(page):
+# not "page": that is pytest-playwright's fixture, and a test naming it is run once per browser
+@pytest.mark.parametrize("script", ["app_pages/draw.py", "app_pages/overfitting.py"])
+def test_every_page_runs_without_exception(script):
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(page).run()
+    at.switch_page(script).run()
     assert not at.exception and not at.error
 
 
@@ -93,9 +95,9 @@ def test_a_drawing_that_is_no_digit_is_said_to_be_none_and_the_ten_bars_are_expl
 
 def test_empty_canvas_reads_dash():
     at = AppTest.from_file(APP, default_timeout=120).run()
-    assert prediction(at) == "—"
-    assert prediction(draw_page_with(None)) == "—"
-    assert prediction(draw_page_with(solid())) == "—"  # a cleared canvas: black, no ink
+    assert prediction(at) == NO_ANSWER
+    assert prediction(draw_page_with(None)) == NO_ANSWER
+    assert prediction(draw_page_with(solid())) == NO_ANSWER  # a cleared canvas: black, no ink
 
 
 def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_network):
@@ -118,14 +120,14 @@ def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_ne
     "rgba, shown",
     [
         pytest.param(solid((130, 130, 148, 148)), {"Not a digit"}, id="a dot"),
-        pytest.param(solid((0, 0, 280, 280)), {"—"}, id="ink over the whole canvas"),
+        pytest.param(solid((0, 0, 280, 280)), {NO_ANSWER}, id="ink over the whole canvas"),
         pytest.param(solid((0, 0, 280, 8)), {"1"}, id="an upright stroke at the very edge, a 1"),
         pytest.param(
             np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),
             {"Not a digit"},
             id="a scribble everywhere",
         ),
-        pytest.param(np.zeros((560, 560, 4), np.uint8), {"—"}, id="a high-DPI screen's still transparent canvas"),
+        pytest.param(np.zeros((560, 560, 4), np.uint8), {NO_ANSWER}, id="a high-DPI screen's still transparent canvas"),
     ],
 )
 def test_odd_drawings_are_said_to_be_no_digit_or_nothing(rgba, shown):

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from support import ROOT
 
 # A thread writes numbered lines straight to file descriptor 2 while the main thread imports Keras.
 SCRIPT = """

@@ -4,8 +4,9 @@ Real pen-drawn digits are drawn with the mouse, stroke by stroke, and read back 
 undo and reset, page switching, the brush slider and touch input on a phone-sized screen are checked, and
 docs/draw-page.png (the README's screenshot) is saved.
 
-Skipped when Chromium (/usr/bin/chromium, or $DIGITLAB_CHROMIUM) or the playwright package is missing,
-unless DIGITLAB_REQUIRE_BROWSER=1, which turns the skip into a failure (for CI).
+Chromium comes from pytest-playwright's fixtures (launched as conftest.py says). Skipped when Chromium
+(/usr/bin/chromium, or $DIGITLAB_CHROMIUM) is missing, unless DIGITLAB_REQUIRE_BROWSER=1, which turns the skip
+into a failure (for CI). Most tests share one page (draw_page), for speed; its trace is cut up by test.
 """
 
 import os
@@ -13,14 +14,15 @@ import re
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT, skip_without_browser
+from playwright.sync_api import expect
 
-from app_pages.shared import CLEAR
+from app_pages.shared import CLEAR, NO_ANSWER
+from digitlab.config import BRUSH_RANGE, DEFAULT_BRUSH
+from digitlab.pen import canvas_strokes
+from support import DATA, ROOT, SLOW, prediction, start_tracing, trace_each_test
 from tools.browser import (
     CANVAS,
     CANVAS_RESET,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     StreamlitServer,
     ink_pixels,
     mouse_stroke,
@@ -31,17 +33,11 @@ from tools.browser import (
     wait_until_idle,
 )
 
-skip_without_browser()
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-from digitlab.config import DEFAULT_BRUSH  # noqa: E402
-from digitlab.pen import canvas_strokes, load_pen_digits  # noqa: E402
+# First of all: skips (or fails, in CI) before a server is started when Chromium is missing.
+pytestmark = pytest.mark.usefixtures("browser_type_launch_args")
 
 PER_DIGIT = int(os.environ.get("DIGITLAB_BROWSER_PER_DIGIT", "3"))  # pen samples drawn per digit (the first ones)
 SCREENSHOT = ROOT / "docs" / "draw-page.png"
-DASH = "—"
-SLOW = 60_000  # ms: the first page load imports TensorFlow and loads the network
 TRAINING = 180_000  # ms: a training's first epoch, at the lowest priority, on a machine as busy as a test run's
 
 
@@ -62,37 +58,38 @@ def saved_count(class_db) -> int:
     return len(ClassCollection(class_db))
 
 
-@pytest.fixture(scope="module")  # closed before another module starts its own Playwright (one per thread at a time)
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(scope="session")
-def pen():
-    return load_pen_digits(DATA / "pen_sample.npz")
+def pen(pen_sample):
+    """This module's name for conftest's pen_sample: the pen digits it draws."""
+    return pen_sample
 
 
-def open_draw_page(browser, app_url, **context_options):
-    return open_instrumented_page(browser, app_url, SLOW, **context_options)
+def open_draw_page(new_context, app_url, **context_options):
+    return open_instrumented_page(new_context, app_url, SLOW, **context_options)
 
 
 @pytest.fixture(scope="module")
-def shared_page(browser, app_url):
-    page = open_draw_page(browser, app_url)
+def shared_page(browser, app_url, pytestconfig):
+    """One Draw page for most of this module's tests (draw_page): a page load costs seconds. Its context is
+    the module's own, not pytest-playwright's per-test one, so its tracing is started (and cut up) here."""
+    page = open_draw_page(browser.new_context, app_url)
+    start_tracing(page.context, pytestconfig)
     yield page
     page.context.close()
 
 
 @pytest.fixture
-def draw_page(shared_page, app_url):
+def draw_page(shared_page, app_url, request, output_path):
     """The Draw page at 1280 x 900, empty, brush at its default: one page is reused while tests leave it so."""
-    page = shared_page
+    with trace_each_test(shared_page.context, request, output_path):
+        yield fresh_draw_page(shared_page, app_url)
+
+
+def fresh_draw_page(page, app_url):
+    """The shared page, loaded again unless it is as a new one would be."""
     fresh = (
         page.locator(CANVAS).is_visible()
-        and prediction(page).inner_text().strip() == DASH
+        and prediction(page).inner_text().strip() == NO_ANSWER
         and page.get_by_test_id("stSliderThumbValue").inner_text().strip() == str(DEFAULT_BRUSH)
         and page.get_by_test_id("stException").count() == 0
         and ink_pixels(page) == 0
@@ -102,10 +99,6 @@ def draw_page(shared_page, app_url):
         page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
         wait_until_idle(page, timeout=SLOW)
     return page
-
-
-def prediction(page):
-    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
 
 
 def no_exception(page):
@@ -133,7 +126,7 @@ def reset(page):
     """Clear, then wait for what a person sees: no answer and an empty canvas. (Not for a count of runs: once
     in CI, a click on Clear right after a visit to another page was followed by no run the counters saw.)"""
     page.get_by_role("button", name=CLEAR).click()
-    expect(prediction(page)).to_have_text(DASH, timeout=SLOW)
+    expect(prediction(page)).to_have_text(NO_ANSWER, timeout=SLOW)
     page.wait_for_function("() => window.__digitlab.idle()")
     assert ink_pixels(page) == 0
 
@@ -175,12 +168,12 @@ def test_pen_drawn_digits_are_read_right_in_the_browser(draw_page, pen):
 
 
 def test_undo_and_reset_bring_back_the_dash(draw_page, pen):
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     one = canvas_strokes(pen.strokes(first_single_stroke(pen, 1)))
     draw(draw_page, one)
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
     click_and_wait(draw_page, draw_page.get_by_role("button", name="Undo"))
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
 
     draw(draw_page, one)
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
@@ -207,7 +200,7 @@ def test_the_drawing_is_kept_across_pages_and_a_save_clears_it(draw_page, pen):
     choose_digit(draw_page, pen.labels[three])
     click_and_wait(draw_page, draw_page.get_by_role("button", name="Save to our class"))
     wait_until_idle(draw_page)
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     expect(draw_page.get_by_text(f"Saved as a {pen.labels[three]}")).to_be_visible()
     assert ink_pixels(draw_page) == 0
     no_exception(draw_page)
@@ -224,7 +217,7 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
     nav.get_by_role("link", name="Draw").click()
     draw_page.locator(CANVAS).wait_for(state="visible")
     wait_until_idle(draw_page)
-    expect(prediction(draw_page)).to_have_text(DASH)
+    expect(prediction(draw_page)).to_have_text(NO_ANSWER)
     seven = first_of_each_digit(pen, 1)[7]
     draw(draw_page, canvas_strokes(pen.strokes(seven)))
     expect(prediction(draw_page)).to_have_text(re.compile(r"^\d$"))
@@ -240,61 +233,60 @@ def test_switching_pages_and_back_keeps_the_app_working(draw_page, pen):
         (390, 844, True, "draw-page-phone.png"),  # a phone, drawn on with a finger
     ],
 )
-def test_canvas_answer_and_all_ten_bars_fit_the_screen(browser, app_url, class_db, pen, width, height, touch, picture):
+def test_canvas_answer_and_all_ten_bars_fit_the_screen(
+    new_context, app_url, class_db, pen, width, height, touch, picture
+):
     """With a digit drawn, the canvas, the answer and (but on a phone) the whole chart are on screen without
     scrolling, and drawing by touch never scrolls the page; the screenshots in docs/ are these. At each size
     too: the answer is announced, every picture has a text, and the drawing outlasts a visit to another page."""
     options = dict(device_scale_factor=3, is_mobile=True, has_touch=True) if touch else {}
-    page = open_draw_page(browser, app_url, viewport={"width": width, "height": height}, **options)
-    try:
-        two = first_of_each_digit(pen, 1)[2]
-        draw(page, canvas_strokes(pen.strokes(two)), cdp=page.context.new_cdp_session(page) if touch else None)
-        expect(prediction(page)).to_have_text(str(pen.labels[two]))
-        assert page.evaluate("window.scrollY") == 0
-        canvas = page.locator(CANVAS).bounding_box()
-        assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width
-        chart = page.get_by_test_id("stVegaLiteChart").first
-        parts = [page.locator(CANVAS), prediction(page)] + ([] if touch else [chart])
-        for part in parts:  # on a phone, the bars come next, a short scroll away
-            expect(part).to_be_in_viewport(ratio=1)
-        answer = prediction(page).bounding_box()
-        assert answer["height"] >= 60  # a digit readable from the back of a classroom
-        if touch:  # stacked: the answer comes right below the canvas (and its toolbar)
-            assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 260
-        for name in ("Undo", CLEAR):  # always there, finger-sized, no hovering needed
-            box = page.get_by_role("button", name=name).bounding_box()
-            assert box["width"] >= 44 and box["height"] >= 44 and box["y"] + box["height"] <= height
-        expect(page.get_by_role("button", name="Edit")).to_be_hidden()  # no mode in which a stroke moves the drawing
-        expect(page.get_by_role("button", name=CANVAS_RESET)).to_be_hidden()  # it would bring back a kept drawing
-        page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
-        page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
-        assert (SCREENSHOT.parent / picture).stat().st_size < 400_000
-        expect(page.locator("#digitlab-live")).to_have_text(f"Prediction: {pen.labels[two]}, 100% sure")
-        images = page.get_by_test_id("stMain").locator("img")
-        assert images.count() and all(images.nth(i).get_attribute("alt") for i in range(images.count()))
-        ink = ink_pixels(page)
-        for name in ("Inside the network", "Draw"):  # the drawing is kept at every size
-            link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
-            if not link.evaluate("e => e.getBoundingClientRect().right > 0"):  # a phone's sidebar is slid away
-                page.get_by_test_id("stExpandSidebarButton").tap()
-                page.wait_for_timeout(500)  # its slide
-            link.tap() if touch else link.click()
-            wait_until_idle(page, timeout=SLOW)
-        expect(prediction(page)).to_have_text(str(pen.labels[two]))
-        assert abs(ink_pixels(page) - ink) <= 0.02 * ink
-        if touch and link.evaluate("e => e.getBoundingClientRect().right > 0"):  # the sidebar still covers the page
-            page.get_by_test_id("stSidebarCollapseButton").locator("button").tap()
-            page.wait_for_timeout(500)
+    page = open_draw_page(new_context, app_url, viewport={"width": width, "height": height}, **options)
+    two = first_of_each_digit(pen, 1)[2]
+    draw(page, canvas_strokes(pen.strokes(two)), cdp=page.context.new_cdp_session(page) if touch else None)
+    expect(prediction(page)).to_have_text(str(pen.labels[two]))
+    assert page.evaluate("window.scrollY") == 0
+    canvas = page.locator(CANVAS).bounding_box()
+    assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    parts = [page.locator(CANVAS), prediction(page)] + ([] if touch else [chart])
+    for part in parts:  # on a phone, the bars come next, a short scroll away
+        expect(part).to_be_in_viewport(ratio=1)
+    answer = prediction(page).bounding_box()
+    assert answer["height"] >= 60  # a digit readable from the back of a classroom
+    if touch:  # stacked: the answer comes right below the canvas (and its toolbar)
+        assert 0 < answer["y"] - (canvas["y"] + canvas["height"]) < 260
+    for name in ("Undo", CLEAR):  # always there, finger-sized, no hovering needed
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44 and box["y"] + box["height"] <= height
+    expect(page.get_by_role("button", name="Edit")).to_be_hidden()  # no mode in which a stroke moves the drawing
+    expect(page.get_by_role("button", name=CANVAS_RESET)).to_be_hidden()  # it would bring back a kept drawing
+    page.mouse.move(width - 10, 60)  # over empty header space: no hover effects in the picture
+    page.screenshot(path=SCREENSHOT.parent / picture, scale="css")
+    assert (SCREENSHOT.parent / picture).stat().st_size < 400_000
+    expect(page.locator("#digitlab-live")).to_have_text(f"Prediction: {pen.labels[two]}, 100% sure")
+    images = page.get_by_test_id("stMain").locator("img")
+    assert images.count() and all(images.nth(i).get_attribute("alt") for i in range(images.count()))
+    ink = ink_pixels(page)
+    for name in ("Inside the network", "Draw"):  # the drawing is kept at every size
+        link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+        if not link.evaluate("e => e.getBoundingClientRect().right > 0"):  # a phone's sidebar is slid away
+            page.get_by_test_id("stExpandSidebarButton").tap()
+            page.wait_for_timeout(500)  # its slide
+        link.tap() if touch else link.click()
+        wait_until_idle(page, timeout=SLOW)
+    expect(prediction(page)).to_have_text(str(pen.labels[two]))
+    assert abs(ink_pixels(page) - ink) <= 0.02 * ink
+    if touch and link.evaluate("e => e.getBoundingClientRect().right > 0"):  # the sidebar still covers the page
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").tap()
+        page.wait_for_timeout(500)
 
-        before = saved_count(class_db)  # a double click on Save saves once, and the canvas is clean again
-        choose_digit(page, pen.labels[two])
-        page.get_by_role("button", name="Save to our class").dblclick()
-        expect(prediction(page)).to_have_text(DASH)
-        wait_until_idle(page)
-        assert saved_count(class_db) == before + 1 and ink_pixels(page) == 0
-        no_exception(page)
-    finally:
-        page.context.close()
+    before = saved_count(class_db)  # a double click on Save saves once, and the canvas is clean again
+    choose_digit(page, pen.labels[two])
+    page.get_by_role("button", name="Save to our class").dblclick()
+    expect(prediction(page)).to_have_text(NO_ANSWER)
+    wait_until_idle(page)
+    assert saved_count(class_db) == before + 1 and ink_pixels(page) == 0
+    no_exception(page)
 
 
 def test_each_answer_is_announced_and_every_picture_has_a_text(draw_page, pen):
@@ -317,7 +309,8 @@ def test_brush_width_slider_changes_the_stroke(draw_page):
     stroke = [np.array([[90.0, 60.0], [140.0, 140.0], [190.0, 220.0]])]  # a diagonal line across the canvas
     slider = draw_page.get_by_role("slider", name="Brush width (px)")
     ink = {}
-    for key, width in [(None, 18), ("Home", 6), ("End", 40)]:
+    thinnest, widest = BRUSH_RANGE
+    for key, width in [(None, DEFAULT_BRUSH), ("Home", thinnest), ("End", widest)]:
         if key:
             started = runs_started(draw_page)
             slider.focus()
@@ -328,26 +321,28 @@ def test_brush_width_slider_changes_the_stroke(draw_page):
         ink[width] = ink_pixels(draw_page)
         reset(draw_page)
     print(f"\nink pixels of the same stroke by brush width: {ink}")
-    assert ink[6] < ink[18] < ink[40]
-    assert ink[40] > 1.6 * ink[18] and ink[18] > 1.6 * ink[6]  # the ink grows about as the width does
+    assert ink[thinnest] < ink[DEFAULT_BRUSH] < ink[widest]
+    assert ink[widest] > 1.6 * ink[DEFAULT_BRUSH] and ink[DEFAULT_BRUSH] > 1.6 * ink[thinnest]  # as the width grows
 
 
-def test_a_finger_can_draw_on_a_phone_sized_screen(browser, app_url, pen):
+def test_a_finger_can_draw_on_a_phone_sized_screen(new_context, app_url, pen):
     page = open_draw_page(
-        browser, app_url, viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+        new_context,
+        app_url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
     )
-    try:
-        box = page.locator(CANVAS).bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the canvas does not fit the screen: {box}"
-        cdp = page.context.new_cdp_session(page)
-        three = first_of_each_digit(pen, 1)[3]
-        draw(page, canvas_strokes(pen.strokes(three)), cdp=cdp)
-        shown = prediction(page).inner_text().strip()
-        print(f"\na pen-drawn {pen.labels[three]} drawn by touch at 390 x 844 (3x pixels) read as {shown!r}")
-        assert re.fullmatch(r"\d", shown)
-        no_exception(page)
-    finally:
-        page.context.close()
+    box = page.locator(CANVAS).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the canvas does not fit the screen: {box}"
+    cdp = page.context.new_cdp_session(page)
+    three = first_of_each_digit(pen, 1)[3]
+    draw(page, canvas_strokes(pen.strokes(three)), cdp=cdp)
+    shown = prediction(page).inner_text().strip()
+    print(f"\na pen-drawn {pen.labels[three]} drawn by touch at 390 x 844 (3x pixels) read as {shown!r}")
+    assert re.fullmatch(r"\d", shown)
+    no_exception(page)
 
 
 def test_an_upload_is_read_and_its_name_is_never_rendered_as_markdown(draw_page, pen):
@@ -438,10 +433,10 @@ def progress_bar(page, text):
     return page.get_by_test_id("stProgress").filter(has_text=text).first
 
 
-def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_can_stop_it(browser, app_url):
+def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_can_stop_it(new_context, app_url):
     """Issue #14: the teacher starts a training on the projector; a student's own browser shows its progress."""
     train = app_url.rstrip("/") + "/train"
-    teacher, student = (open_instrumented_page(browser, train, SLOW, wait_for="Train") for _ in range(2))
+    teacher, student = (open_instrumented_page(new_context, train, SLOW, wait_for="Train") for _ in range(2))
     try:
         click_and_wait(teacher, teacher.get_by_test_id("stMain").get_by_role("button", name="Make it overfit"))
         click_and_wait(teacher, teacher.get_by_test_id("stMain").get_by_role("button", name="Start training"))
@@ -460,5 +455,3 @@ def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_c
         expect(page.get_by_test_id("stProgress")).to_have_count(1, timeout=SLOW)  # once the page has settled
         no_exception(page)
     expect(student.get_by_test_id("stMain").get_by_role("button", name="Start training")).to_be_enabled(timeout=SLOW)
-    for page in (teacher, student):
-        page.context.close()

@@ -1,18 +1,76 @@
 """python -m digitlab predict: real MNIST digits as image files, and files that are not images."""
 
+import fcntl
 import json
+import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
+import threading
 
 import numpy as np
-from conftest import ROOT, upscaled_on_canvas
 from PIL import Image
+
+from digitlab.config import PEN_SAMPLE
+from support import ROOT, upscaled_on_canvas
 
 
 def run_cli(*args):
     return subprocess.run(
         [sys.executable, "-m", "digitlab", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
+
+
+def run_cli_on_a_terminal(*args):
+    """The CLI as in a shell: stderr on a (pseudo-)terminal, where tqdm shows its progress; stdout piped.
+    Returns the exit code, stdout and what the terminal got."""
+    terminal, child_end = pty.openpty()
+    fcntl.ioctl(child_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns (a new one has 0)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "digitlab", *args], stdout=subprocess.PIPE, stderr=child_end, text=True, cwd=ROOT
+    )
+    os.close(child_end)
+    shown = []
+
+    def read_terminal():  # all along, or a bar's many updates would fill the terminal's buffer and stall the child
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # EIO: the child has closed its end
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    try:
+        stdout, _ = child.communicate(timeout=300)
+    finally:
+        reader.join(timeout=10)
+        os.close(terminal)
+    return child.returncode, stdout, b"".join(shown).decode(errors="replace")
+
+
+def test_progress_goes_to_a_terminal_s_stderr_and_stdout_stays_json_lines(tmp_path, mnist_small):
+    """evaluate-pen's and predict's progress bars (tqdm) are on stderr, and only on a terminal: the other tests
+    capture stderr and see none."""
+    code, stdout, shown = run_cli_on_a_terminal("evaluate-pen", str(PEN_SAMPLE), "--limit", "20", "--json")
+    assert code == 0, shown
+    assert json.loads(stdout)["samples"] == 20
+    assert re.search(r"\d+/20 \[", shown) and "digit/s" in shown, shown
+
+    files = []
+    for i in range(5):
+        Image.fromarray(mnist_small.x_test[i]).save(path := tmp_path / f"digit{i}.png")
+        files.append(str(path))
+    code, stdout, shown = run_cli_on_a_terminal("predict", *files)
+    assert code == 0, shown
+    assert [json.loads(line)["file"] for line in stdout.splitlines()] == files
+    assert re.search(r"\d+/5 \[", shown) and "file/s" in shown, shown
 
 
 def test_predict_reads_good_files_and_reports_each_bad_one(tmp_path, mnist_small):
@@ -79,7 +137,7 @@ def test_evaluate_pen_prints_overall_per_digit_and_per_source(tmp_path):
     gallery = tmp_path / "errors.png"
     result = run_cli(
         "evaluate-pen",
-        str(ROOT / "tests" / "data" / "pen_sample.npz"),
+        str(PEN_SAMPLE),
         "--json",
         "--model",
         str(ROOT / "model" / "dense.keras"),

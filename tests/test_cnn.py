@@ -5,7 +5,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT
+
+from support import DATA, ROOT
 
 tf = pytest.importorskip("tensorflow")
 from digitlab import augment  # noqa: E402  (needs TensorFlow)

@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 import pytest
-from conftest import STORE_FAILURES, broken_store
 from PIL import Image
 
 from digitlab import collection as store
 from digitlab.collection import ClassCollection, StoreError, default_database
+from support import STORE_FAILURES, broken_store
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_bad_saves_are_refused(collection):
 
 
 def test_default_database_is_outside_the_repository(monkeypatch, tmp_path):
-    from conftest import ROOT
+    from support import ROOT
 
     monkeypatch.delenv("DIGITLAB_CLASS_DB", raising=False)
     assert ROOT not in default_database().parents

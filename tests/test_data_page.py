@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import streamlit as st
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import digitlab.data
@@ -20,6 +19,7 @@ from digitlab.explore import (
 )
 from digitlab.images import enlarge
 from digitlab.test_set import BUNDLED_TEST_SET, load_test_set
+from support import ROOT
 
 APP = str(ROOT / "app.py")
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # MNIST's published test-set class counts

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT, STORE_FAILURES, broken_store
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import CANVAS_KEY, KEY_TRIES_PER_MINUTE, SAVES_PER_MINUTE, canvas_key
 from digitlab.collection import ClassCollection
+from digitlab.config import PEN_SAMPLE
 from digitlab.pen import render_strokes
+from support import DATA, ROOT, STORE_FAILURES, broken_store
 from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")
@@ -27,7 +28,7 @@ MODEL_PAGES = {"draw", "inside", "our_class", "mistakes"}  # the pages that read
 def pen():
     from digitlab.pen import load_pen_digits
 
-    return load_pen_digits(DATA / "pen_sample.npz")
+    return load_pen_digits(PEN_SAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
     marker = tmp_path / "lambda-ran"
     for command in (
         ["predict", "--model", str(bad), str(DATA / "bad_models" / "not_a_zip.keras")],
-        ["evaluate-pen", str(DATA / "pen_sample.npz"), "--limit", "5", "--model", str(bad)],
+        ["evaluate-pen", str(PEN_SAMPLE), "--limit", "5", "--model", str(bad)],
     ):
         result = subprocess.run(
             [sys.executable, "-m", "digitlab", *command],

@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 import pytest
-from conftest import upscaled_on_canvas
 from PIL import Image
 
 from digitlab.images import MAX_PIXELS, WORKING_SIDE, ImageError, open_image
 from digitlab.preprocess import to_mnist
+from support import upscaled_on_canvas
 
 
 def encoded(image: Image.Image, format: str, **options) -> bytes:

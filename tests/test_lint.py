@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+
+from support import ROOT
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app_pages.shared import runs_chart
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
 from digitlab.live_training import FAILED, FINISHED, STOPPED, TRAINING_SLOT, LiveTraining, TrainingBusy
+from support import ROOT
 
 APP = str(ROOT / "app.py")
 WORKER = b"digitlab.training_worker"

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app_pages.colours import COUNT_SCALE, contrast, count_colours, text_colour
@@ -26,6 +25,7 @@ from digitlab.mistakes import (
 )
 from digitlab.report import Report
 from digitlab.test_set import load_test_set
+from support import ROOT
 
 APP = str(ROOT / "app.py")
 PAGE = "app_pages/mistakes.py"

@@ -6,12 +6,12 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from digitlab.config import model_path, report_path
 from digitlab.inference import load_network
 from digitlab.model_errors import ModelError
 from digitlab.report import Report
+from support import ROOT
 
 
 def test_committed_network_reads_the_committed_mnist_sample(dense_network, mnist_small):

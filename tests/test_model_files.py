@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
 from digitlab.model_files import OutputError, check_writable, save_pair, settle
+from support import ROOT
 
 # Run in a child process before the code under test: arm(n) makes the n-th (from 0) of the file operations
 # below, counted from then on, kill the process with SIGKILL, as a power cut or the OOM killer would.
@@ -42,7 +42,6 @@ def arm(kill_at, operations=("replace", "fsync", "unlink", "remove")):
 SAVE_NEW_PAIR = (
     KILLER
     + r"""
-sys.path.insert(0, sys.argv[3])
 from digitlab.model_files import save_pair
 
 NEW = b"new weights " * 40_000  # as OLD, NEW and NEWER below
@@ -85,7 +84,8 @@ def test_a_save_killed_at_any_step_leaves_the_old_pair_or_the_new_pair(tmp_path)
         folder = tmp_path / f"killed-at-{kill_at}"
         shutil.copytree(old, folder)
         child = subprocess.run(
-            [sys.executable, "-c", SAVE_NEW_PAIR, str(folder), str(kill_at), str(ROOT)],
+            [sys.executable, "-c", SAVE_NEW_PAIR, str(folder), str(kill_at)],
+            cwd=ROOT,  # python -c puts the current folder on the path: digitlab is imported from it
             capture_output=True,
             text=True,
             timeout=60,

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, upscaled_on_canvas
 from PIL import Image
 
 from digitlab.config import IMAGE_SIZE, best_network, model_path
@@ -30,6 +29,7 @@ from digitlab.photo import (
     without_lines,
 )
 from digitlab.preprocess import to_mnist
+from support import DATA, upscaled_on_canvas
 from tools.make_photos import FRAME, camera, desk, lighting, photo_of
 
 PHOTOS = sorted((DATA / "photos").glob("*.jpg"))

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from conftest import upscaled_on_canvas
 from PIL import Image
 
-from digitlab.config import CANVAS_SIZE, DIGIT_BOX, IMAGE_SIZE
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH, DIGIT_BOX, IMAGE_SIZE
 from digitlab.pen import render_strokes
 from digitlab.preprocess import MNIST_CENTRE, to_mnist
+from support import upscaled_on_canvas
 
 
 def canvas_with(*boxes, size=CANVAS_SIZE, ink=255, background=0, channels=4):
@@ -137,8 +137,9 @@ def test_real_pen_digits_are_read_through_the_canvas_pipeline(pen_sample, dense_
 
 
 def test_rendered_strokes_look_like_the_canvas(pen_sample):
-    canvas = render_strokes(pen_sample.strokes(0), brush=18, height=0.6)
+    canvas = render_strokes(pen_sample.strokes(0), brush=DEFAULT_BRUSH, height=0.6)
     assert canvas.shape == (CANVAS_SIZE, CANVAS_SIZE, 4) and (canvas[..., 3] == 255).all()
     rows = np.flatnonzero((canvas[..., 0] > 128).any(1))
-    assert 0.55 * CANVAS_SIZE < rows[-1] - rows[0] < 0.7 * CANVAS_SIZE + 18  # about 60 % high, plus the brush
+    # about 60 % high, plus the brush
+    assert 0.55 * CANVAS_SIZE < rows[-1] - rows[0] < 0.7 * CANVAS_SIZE + DEFAULT_BRUSH
     assert len(np.unique(canvas[..., 0])) > 2  # anti-aliased edges

@@ -5,26 +5,23 @@ import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from digitlab.config import model_path
+from digitlab.config import CANVAS_SIZE, model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
 from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
 from digitlab.pen import PenDigits, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+from support import DATA, ROOT
 
 # What the committed detector must keep doing (model/digit_or_not.json has the figures on the full sets).
 # The targets are 90 % of letters and 1 % of pen digits; LETTERS_REFUSED is where it stands now.
 LETTERS_REFUSED = 0.65  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
-PEN_DIGITS_REFUSED = 0.015  # of tests/data/pen_sample.npz (300 real pen digits): at most 4
+PEN_DIGITS_REFUSED = 0.015  # of data/pen_sample.npz (300 real pen digits): at most 4
 MNIST_REFUSED = 0.005  # of MNIST's first 1000 test digits
 SYNTHETIC_REFUSED = {
     "dot": 0.95,
@@ -96,7 +93,7 @@ def test_odd_drawings_are_not_digits(name, judge, convnet):
 
 
 def test_a_blank_canvas_is_blank(judge):
-    empty = np.zeros((280, 280, 4), np.uint8)
+    empty = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8)
     empty[..., 3] = 255
     assert to_mnist(empty) is None
     assert judge.verdict(None, np.full(10, 0.1)) == Verdict(BLANK, None, "nothing is drawn")

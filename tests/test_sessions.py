@@ -4,21 +4,22 @@ answer and keeps its own choice.
 
 The server gets a temporary networks folder with two networks: model/dense.keras and model/cnn.keras, or
 a copy of dense.keras under the name "cnn" when no convnet is trained (what matters here is a second radio
-option, not how well it reads). Skipped like tests/test_browser.py when Chromium or playwright is missing,
-unless DIGITLAB_REQUIRE_BROWSER=1.
+option, not how well it reads). The browser is pytest-playwright's (conftest.py); skipped like
+tests/test_browser.py when Chromium is missing, unless DIGITLAB_REQUIRE_BROWSER=1.
 """
 
 import shutil
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT, skip_without_browser
+from playwright.sync_api import expect
 
-from app_pages.shared import CLEAR
+from app_pages.shared import CLEAR, NO_ANSWER
+from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, report_path
+from digitlab.pen import canvas_strokes
+from support import ROOT, SLOW, prediction
 from tools.browser import (
     CANVAS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     INSTRUMENT,
     StreamlitServer,
     mouse_path,
@@ -28,15 +29,9 @@ from tools.browser import (
     wait_until_idle,
 )
 
-skip_without_browser()
+# First of all: skips (or fails, in CI) before a server is started when Chromium is missing.
+pytestmark = pytest.mark.usefixtures("browser_type_launch_args")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, report_path  # noqa: E402
-from digitlab.pen import canvas_strokes, load_pen_digits  # noqa: E402
-
-DASH = "—"
-SLOW = 60_000  # ms: the first stroke waits for TensorFlow's import and the network's first load
 NETWORKS = ("cnn", "dense")  # the radio's options, in the app's order
 # every distinct text the Prediction metric shows, in order
 SHOWN = """(() => { const seen = window.__shown = [];
@@ -60,30 +55,22 @@ def server_url(tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def pages(server_url):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            opened = []
-            for _ in range(3):
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_init_script(INSTRUMENT)
-                context.add_init_script(SHOWN)
-                page = context.new_page()
-                page.set_default_timeout(30_000)
-                page.goto(server_url)
-                opened.append(page)
-            for page in opened:
-                page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
-                wait_until_idle(page, timeout=SLOW)
-            yield opened
-        finally:
-            browser.close()
-
-
-def prediction(page):
-    return page.locator('[data-testid="stMetric"]', has_text="Prediction").get_by_test_id("stMetricValue")
+@pytest.fixture
+def pages(new_context, server_url):
+    """Three students' pages, opened together (pytest-playwright's contexts: traced, and closed after the test)."""
+    opened = []
+    for _ in range(3):
+        context = new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(INSTRUMENT)
+        context.add_init_script(SHOWN)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server_url)
+        opened.append(page)
+    for page in opened:
+        page.locator(CANVAS).wait_for(state="visible", timeout=SLOW)
+        wait_until_idle(page, timeout=SLOW)
+    return opened
 
 
 def radio(page, name):
@@ -98,7 +85,7 @@ def reset(page):
     started = runs_started(page)
     page.get_by_role("button", name=CLEAR).click()
     wait_for_run(page, started)
-    expect(prediction(page)).to_have_text(DASH)
+    expect(prediction(page)).to_have_text(NO_ANSWER)
 
 
 def draw_together(pages, strokes):
@@ -119,8 +106,8 @@ def draw_together(pages, strokes):
         wait_for_run(page, n)
 
 
-def test_sessions_do_not_share_answers_or_choices(pages):
-    pen = load_pen_digits(DATA / "pen_sample.npz")
+def test_sessions_do_not_share_answers_or_choices(pages, pen_sample):
+    pen = pen_sample
     # single-stroke digits, so that the only answer a page shows is the one for the whole drawing
     samples = [
         next(int(i) for i in np.flatnonzero(pen.labels == digit) if len(pen.strokes(i)) == 1) for digit in (7, 3, 0)
@@ -148,7 +135,7 @@ def test_sessions_do_not_share_answers_or_choices(pages):
     draw_together(pages, strokes)
     for page, own in zip(pages, alone):
         expect(prediction(page)).to_have_text(own)
-        assert set(page.evaluate("() => window.__shown")) <= {DASH, own}, "a page showed another session's answer"
+        assert set(page.evaluate("() => window.__shown")) <= {NO_ANSWER, own}, "a page showed another session's answer"
         expect(page.get_by_test_id("stException")).to_have_count(0)
 
     for page, chosen in ((a, NETWORKS[1]), (b, NETWORKS[0]), (c, NETWORKS[0])):

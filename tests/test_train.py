@@ -13,13 +13,13 @@ import time
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT
-from test_model_files import KILLER
 
 from digitlab.config import model_path, report_path
 from digitlab.inference import load_network
 from digitlab.model_files import settle
 from digitlab.report import Report
+from support import DATA, ROOT
+from test_model_files import KILLER
 
 
 def run_train(*args):
@@ -154,7 +154,6 @@ KILL_TRAIN_WHILE_SAVING = (
     KILLER
     + """
 import runpy
-sys.path.insert(0, ".")
 from digitlab import model_files
 
 kill_at, sys.argv = int(sys.argv[1]), ["train.py", *sys.argv[2:]]

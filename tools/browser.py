@@ -1,7 +1,8 @@
 """Driving the app in a real browser: a Streamlit server on loopback, Chromium's flags, and mouse/touch drawing.
 
-Shared by tests/test_browser.py and tools/browser_latency.py. Playwright objects are passed in, never
-imported here, so that importing this module works (and the tests can skip cleanly) without Playwright.
+Shared by the browser tests (through pytest-playwright, which launches Chromium with launch_options()) and
+the benchmarks in tools/ (which launch it themselves, with the same options). Playwright objects are passed in,
+never imported here, so that importing this module works (and the tests can skip cleanly) without Playwright.
 """
 
 import os
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PEN_SAMPLE = PROJECT_DIR / "tests" / "data" / "pen_sample.npz"  # real pen digits (UniPen) for drawing
+from digitlab.config import CANVAS_SIZE, PROJECT_DIR
+
 CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never a downloaded browser
 CHROMIUM_ARGS = [
     "--headless",
@@ -29,7 +30,6 @@ CHROMIUM_ARGS = [
 ]
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's input layer (inside the component's open shadow root)
-CANVAS_PX = 280  # the canvas's side: the pen strokes' coordinates are in its pixels
 CANVAS_RESET = "Reset canvas & history"  # the component's own button (the app hides it for its own, shared.CLEAR)
 INK_LAYER = "canvas.dc-canvas.lower-canvas"  # where fabric.js renders the finished strokes (the background is apart)
 MOUSE_STEP = 10.0  # px at most between mouse moves: a brisk hand, at 60 events a second
@@ -86,6 +86,11 @@ INSTRUMENT = r"""
   dl.watch = selector => { dl.target = selector; dl.upToChange = []; dl.upToFinish = []; };
 })();
 """
+
+
+def launch_options(*extra_args: str) -> dict:
+    """Playwright's chromium.launch() options for Debian's Chromium: the tests' (conftest.py) and the benchmarks'."""
+    return {"executable_path": CHROMIUM, "args": [*CHROMIUM_ARGS, *extra_args]}
 
 
 def browser_missing() -> list[str]:
@@ -239,7 +244,7 @@ def mouse_path(stroke: np.ndarray) -> np.ndarray:
     return densify(simplify(np.asarray(stroke, dtype=np.float64)))
 
 
-def page_points(page, stroke: np.ndarray, selector: str = CANVAS, canvas_size: int = CANVAS_PX) -> np.ndarray:
+def page_points(page, stroke: np.ndarray, selector: str = CANVAS, canvas_size: int = CANVAS_SIZE) -> np.ndarray:
     """Canvas pixels -> the page's viewport coordinates (CSS px), after scrolling the canvas into view."""
     canvas = page.locator(selector)
     canvas.scroll_into_view_if_needed()
@@ -269,12 +274,13 @@ def touch_stroke(page, cdp, stroke: np.ndarray) -> None:
 
 
 def open_instrumented_page(
-    browser, url: str, timeout_ms: float = 60_000, wait_for: str | None = None, **context_options
+    new_context, url: str, timeout_ms: float = 60_000, wait_for: str | None = None, **context_options
 ):
     """A new browser context on `url` with INSTRUMENT installed, once the canvas (or else a title containing
     `wait_for`) is visible and the first run over. The default timeout is generous: the first page load of a
-    server imports TensorFlow."""
-    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+    server imports TensorFlow. new_context: browser.new_context, or pytest-playwright's fixture of that name
+    (which traces the context and closes it after the test)."""
+    context = new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     page.set_default_timeout(30_000)

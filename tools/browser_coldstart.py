@@ -27,15 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.config import PEN_SAMPLE, PROJECT_DIR
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (
     CANVAS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     INSTRUMENT,
-    PEN_SAMPLE,
-    PROJECT_DIR,
     StreamlitServer,
+    launch_options,
     mouse_stroke,
 )
 
@@ -208,7 +206,7 @@ def main() -> None:
     began = time.monotonic()
     runs = {name: [] for name in scripts}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**launch_options())
         try:
             for k in range(args.trials):
                 for name, script in scripts.items() if k % 2 == 0 else reversed(scripts.items()):

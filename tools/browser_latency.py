@@ -24,18 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from app_pages.shared import CLEAR
+from digitlab.config import PEN_SAMPLE, PROJECT_DIR
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (
     CANVAS,
     CANVAS_RESET,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     INSTRUMENT,
-    PEN_SAMPLE,
-    PROJECT_DIR,
     StreamlitServer,
     ink_pixels,
     latency_stats,
+    launch_options,
     mouse_stroke,
     open_instrumented_page,
     runs_started,
@@ -50,7 +48,7 @@ GOALS = {"canvas_usable_s": 5.0, "first_prediction_s": 10.0, "app_minus_minimal_
 
 
 def open_page(browser, url, target, timeout_ms=60_000):
-    page = open_instrumented_page(browser, url, timeout_ms)
+    page = open_instrumented_page(browser.new_context, url, timeout_ms)
     page.evaluate("t => window.__digitlab.watch(t)", target)
     return page
 
@@ -134,7 +132,7 @@ def main() -> None:
     began = time.monotonic()
     app = minimal = None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**launch_options())
         try:
             app = StreamlitServer(PROJECT_DIR / "app.py")
             cold_start(browser, app, pen, result["cold_start"])

@@ -26,7 +26,7 @@ server-side p95 went from 1x to 2.5x a single user's. The server gets fewer core
 1. single user: one browser session alone, then one protocol session alone, each draws --baseline digits,
    one every --interval seconds (after 2 warm-up digits: TensorFlow's import, the networks' first load);
 2. classroom: --sessions sessions arrive within one interval, then each draws a real pen digit (UniPen,
-   tests/data/pen_sample.npz, each session its own order) every --interval seconds for --duration
+   data/pen_sample.npz, each session its own order) every --interval seconds for --duration
    seconds. Per digit: clear the canvas ("Clear the canvas") if it holds ink, draw the digit stroke
    by stroke (each stroke's rerun is waited for, as a person pauses between strokes), and time the LAST
    stroke: browser: mouse-up -> the run over and the page idle (`up_to_run_over`: the Prediction metric
@@ -57,18 +57,23 @@ from pathlib import Path
 import numpy as np
 
 from app_pages.shared import CLEAR
-from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, available_networks, model_dir
+from digitlab.config import (
+    CANVAS_SIZE,
+    MODEL_DIR_VARIABLE,
+    NETWORK_NAMES,
+    NETWORK_TITLES,
+    PEN_SAMPLE,
+    PROJECT_DIR,
+    available_networks,
+    model_dir,
+)
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (
     CANVAS,
-    CANVAS_PX,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     INSTRUMENT,
-    PEN_SAMPLE,
-    PROJECT_DIR,
     StreamlitServer,
     latency_stats,
+    launch_options,
     mouse_path,
 )
 from tools.processes import Monitor, split_cpus
@@ -130,7 +135,7 @@ class BrowserSession(DrawingSession):
         return await self.evaluate("() => window.__digitlab.prediction()")
 
     async def stroke(self, box: dict, stroke: np.ndarray) -> None:
-        points = np.asarray([box["x"], box["y"]]) + mouse_path(stroke) * (box["width"] / CANVAS_PX)
+        points = np.asarray([box["x"], box["y"]]) + mouse_path(stroke) * (box["width"] / CANVAS_SIZE)
         mouse = self.page.mouse
         await mouse.move(*points[0])
         await mouse.down()
@@ -396,7 +401,7 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
 
         async def browser_for(k: int):
             while len(browsers) <= k // args.per_browser:
-                browsers.append(await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+                browsers.append(await playwright.chromium.launch(**launch_options()))
             return browsers[k // args.per_browser]
 
         try:

@@ -3,7 +3,7 @@
     python -m tools.make_test_samples [--shared ../shared/data]
 
 Writes tests/data/mnist_small.npz (the first 2000 training and 1000 test images of MNIST, in Keras's
-layout) and tests/data/pen_sample.npz (30 pen-drawn digits of each class, drawn at random with a fixed
+layout) and data/pen_sample.npz (30 pen-drawn digits of each class, drawn at random with a fixed
 seed, in the pen-digit layout), and copies the whole pen-digit dev set to tests/data/pen_dev.npz (6 308
 digits, for the convnet's accuracy and robustness targets). Tests never read ../shared: a fresh clone
 must pass on its own.
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.config import PEN_SAMPLE, PROJECT_DIR
 from digitlab.data import load_mnist
 from digitlab.pen import load_pen_digits
 
-TESTS_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+TESTS_DATA = PROJECT_DIR / "tests" / "data"
 
 
 def main() -> None:
@@ -41,9 +42,9 @@ def main() -> None:
     chosen = np.sort(
         np.concatenate([rng.choice(np.flatnonzero(pen.labels == d), 30, replace=False) for d in range(10)])
     )
-    pen.subset(chosen).save(TESTS_DATA / "pen_sample.npz")
+    pen.subset(chosen).save(PEN_SAMPLE)
     shutil.copyfile(shared / "pen_digits_dev.npz", TESTS_DATA / "pen_dev.npz")
-    print(f"Wrote {TESTS_DATA}/mnist_small.npz and pen_sample.npz ({len(chosen)} pen digits).")
+    print(f"Wrote {TESTS_DATA}/mnist_small.npz, pen_dev.npz and {PEN_SAMPLE} ({len(chosen)} pen digits).")
 
 
 if __name__ == "__main__":

@@ -1,30 +1,17 @@
 """The canvas alone, as the Draw page sets it up: the baseline for tools/browser_latency.py.
 
-    streamlit run tools/minimal_canvas_app.py
+    python -m streamlit run tools/minimal_canvas_app.py    (from the repository, whose packages `-m` puts on the path)
 
 The marker below the canvas changes after every stroke (it counts the strokes and the ink the image
 holds), so a browser can tell when Streamlit has answered.
 """
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH  # noqa: E402  (plain constants: no TensorFlow)
+from app_pages.canvas import canvas_options  # the Draw page's canvas; no TensorFlow
 
-canvas = st_canvas(
-    stroke_width=DEFAULT_BRUSH,
-    stroke_color="#FFFFFF",
-    background_color="#000000",
-    height=CANVAS_SIZE,
-    width=CANVAS_SIZE,
-    drawing_mode="freedraw",
-    return_image_data=True,
-    key="canvas",
-)
+canvas = st_canvas(**canvas_options(), key="canvas")
 image = canvas.image_data
 strokes = len((canvas.json_data or {}).get("objects", []))
 ink = int((image[..., 0] > 127).sum()) if image is not None else 0

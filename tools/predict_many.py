@@ -2,7 +2,7 @@
 
     python -m tools.predict_many [--count 2000]
 
-Writes real pen-drawn digits (tests/data/pen_sample.npz, drawn as canvas PNGs) to a temporary folder,
+Writes real pen-drawn digits (data/pen_sample.npz, drawn as canvas PNGs) to a temporary folder,
 runs the command line once on all of them, checks one JSON line per file, and prints one JSON object.
 """
 

@@ -14,8 +14,9 @@ import asyncio
 import json
 import os
 
+from digitlab.config import PEN_SAMPLE
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import PEN_SAMPLE, StreamlitServer
+from tools.browser import StreamlitServer
 from tools.processes import cpu_seconds
 from tools.streamlit_protocol import ProtocolSession, render_pngs
 

@@ -18,8 +18,9 @@ import urllib.request
 
 import numpy as np
 
+from app_pages.colours import INK, PAPER
+from digitlab.config import CANVAS_SIZE, DEFAULT_BRUSH
 from digitlab.pen import canvas_strokes
-from tools.browser import CANVAS_PX
 
 
 def describe(error: BaseException) -> str:
@@ -207,7 +208,7 @@ def render_pngs(pen) -> None:
         strokes = pen.strokes(i)
         for k in range(len(strokes)):
             PNGS[i, k] = png_data_url(Image.fromarray(canvas_pixels(strokes, k + 1)))
-    PNGS[-1, -1] = png_data_url(Image.new("RGBA", (CANVAS_PX, CANVAS_PX), (0, 0, 0, 255)))
+    PNGS[-1, -1] = png_data_url(Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), (0, 0, 0, 255)))
 
 
 def rendered(sample: int | None, k: int) -> str:
@@ -222,7 +223,7 @@ def canvas_pixels(strokes, count: int) -> np.ndarray:
     from digitlab.config import DEFAULT_BRUSH
 
     big = 4
-    image = Image.new("L", (CANVAS_PX * big, CANVAS_PX * big), 0)
+    image = Image.new("L", (CANVAS_SIZE * big, CANVAS_SIZE * big), 0)
     draw = ImageDraw.Draw(image)
     radius = DEFAULT_BRUSH * big / 2
     for stroke in canvas_strokes(strokes)[:count]:
@@ -242,13 +243,11 @@ def canvas_value(strokes: list[np.ndarray], png: str | list) -> str:
     objects = [
         {
             "type": "Path",
-            "stroke": "#FFFFFF",
-            "strokeWidth": 18,
+            "stroke": INK,
+            "strokeWidth": DEFAULT_BRUSH,
             "strokeLineCap": "round",
             "path": [["M", *map(float, stroke[0])]] + [["L", *map(float, q)] for q in stroke[1:]],
         }
         for stroke in strokes
     ]
-    return json.dumps(
-        {"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"}, "data": png}}
-    )
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": PAPER}, "data": png}})

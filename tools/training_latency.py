@@ -4,7 +4,7 @@
 
 Starts `streamlit run app.py` on 127.0.0.1 and drives Debian's Chromium with Playwright, as a class does:
 one session (the teacher's, on the projector) on the Train page, another (a learner's) on the Draw page.
-The learner draws real pen strokes (tests/data/pen_sample.npz), each on a cleared canvas, and each is
+The learner draws real pen strokes (data/pen_sample.npz), each on a cleared canvas, and each is
 timed from the mouse button going up to the Prediction's value changing (tools.browser_latency's way):
 first with no training, then while the teacher's session trains ("Narrow the gap" made longer: the
 widest network, the most epochs; started again should it end early), then idle again. Before any
@@ -26,9 +26,10 @@ import re
 import time
 from pathlib import Path
 
+from digitlab.config import PEN_SAMPLE, PROJECT_DIR
 from digitlab.experiments import VARIANTS
 from digitlab.pen import canvas_strokes, load_pen_digits
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, PEN_SAMPLE, PROJECT_DIR, StreamlitServer, latency_stats
+from tools.browser import StreamlitServer, latency_stats, launch_options
 from tools.browser_latency import APP_TARGET, clear, open_page, timed_stroke
 from tools.processes import cpu_seconds, split_cpus
 
@@ -137,7 +138,7 @@ def main() -> None:
     if client_cpus:
         os.sched_setaffinity(0, client_cpus)  # this script, and the browser it starts after this
     with sync_playwright() as playwright, StreamlitServer(app_dir / "app.py", cwd=app_dir, cpus=server_cpus) as server:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + UNTHROTTLED)
+        browser = playwright.chromium.launch(**launch_options(*UNTHROTTLED))
         try:
             teacher = open_train_page(browser, server.url, VARIANTS["wider"].title)
             learner = open_page(browser, server.url, APP_TARGET)
