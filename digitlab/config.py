@@ -18,7 +18,9 @@ NUM_CLASSES = len(CLASS_NAMES)
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
 
-# The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
+# The networks train.py builds, best first; each is saved as model/<name>.keras (Keras's own file: for
+# training on and for looking inside), model/<name>.onnx (the same network for ONNX Runtime: for reading
+# drawings) and model/<name>.json (its report).
 NETWORKS = ("cnn", "dense")
 NETWORK_TITLES = {"cnn": "Convnet (reads drawn digits best)", "dense": "Seed network (Dense 512)"}  # to choose one
 NETWORK_NAMES = {"cnn": "the convnet", "dense": "the seed network"}  # in sentences, legends and tables
@@ -42,6 +44,10 @@ def best_network(folder: Path | None = None) -> str:
 
 def model_path(name: str, folder: Path | None = None) -> Path:
     return Path(folder or model_dir()) / f"{name}.keras"
+
+
+def onnx_path(name: str, folder: Path | None = None) -> Path:
+    return Path(folder or model_dir()) / f"{name}.onnx"
 
 
 def report_path(name: str, folder: Path | None = None) -> Path:
