@@ -1,4 +1,5 @@
-"""Timing the canvas -> probabilities path on real drawings, against Keras's model.predict."""
+"""Timing the canvas -> probabilities path on real drawings: ONNX Runtime (how the app reads a saved network),
+against Keras's direct call `model(x)` (how it reads a network just trained) and `model.predict`."""
 
 import base64
 import io
@@ -13,6 +14,7 @@ from digitlab.config import available_networks, model_path
 from digitlab.inference import as_network_input, load_network
 from digitlab.pen import load_pen_digits, render_strokes
 from digitlab.preprocess import to_mnist
+from digitlab.verdict import load_judge
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "pen_sample.npz"
 
@@ -28,7 +30,9 @@ def canvas_drawings(count: int = 200) -> list[np.ndarray]:
     return [render_strokes(pen.strokes(i % len(pen))) for i in range(count)]
 
 
-def bench_network(name: str, drawings: list[np.ndarray], predict_calls: int = 30) -> dict:
+def bench_network(name: str, drawings: list[np.ndarray], keras_calls: int = 30) -> dict:
+    """Per drawing: to_mnist, then the saved network in ONNX Runtime ("inference_ms"); and the same network's
+    Keras model on `keras_calls` drawings, called directly and through predict."""
     network = load_network(model_path(name), name)
     network.probabilities(to_mnist(drawings[0])[None])  # warm-up: first calls build graphs and caches
     preprocess, inference, total = [], [], []
@@ -41,21 +45,38 @@ def bench_network(name: str, drawings: list[np.ndarray], predict_calls: int = 30
         preprocess.append(prepared - started)
         inference.append(done - prepared)
         total.append(done - started)
-    keras_predict = []
-    inputs = [as_network_input(network.model, to_mnist(d)[None]) for d in drawings[: predict_calls + 1]]
-    network.model.predict(inputs[0], verbose=0)
-    for x in inputs[1:]:
-        started = time.perf_counter()
-        network.model.predict(x, verbose=0)
-        keras_predict.append(time.perf_counter() - started)
+    model = network.model
+    inputs = [as_network_input(model, to_mnist(d)[None]) for d in drawings[:keras_calls]]
     result = {
         "preprocess_ms": percentiles(preprocess),
         "inference_ms": percentiles(inference),
         "total_ms": percentiles(total),
-        "keras_predict_ms": percentiles(keras_predict),
+        "keras_call_ms": percentiles(timed(lambda x: model(x, training=False), inputs)),
+        "keras_predict_ms": percentiles(timed(lambda x: model.predict(x, verbose=0), inputs)),
     }
-    result["speedup_vs_keras_predict_p50"] = round(result["keras_predict_ms"]["p50"] / result["total_ms"]["p50"], 1)
+    for keras in ("keras_call", "keras_predict"):
+        result[f"inference_speedup_vs_{keras}_p50"] = round(
+            result[f"{keras}_ms"]["p50"] / result["inference_ms"]["p50"], 1
+        )
     return result
+
+
+def timed(call, inputs: list) -> list[float]:
+    """Seconds per call on each input, after one untimed call (the first builds graphs)."""
+    call(inputs[0])
+    times = []
+    for x in inputs:
+        started = time.perf_counter()
+        call(x)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def bench_judge(drawings: list[np.ndarray]) -> dict:
+    """The digit-or-not detector's class probabilities for one drawing, as the Draw page asks at every stroke."""
+    judge = load_judge()
+    inputs = [to_mnist(drawing)[None] for drawing in drawings]
+    return {"inference_ms": percentiles(timed(judge.class_probabilities, inputs))}
 
 
 def png_decode_ms(drawings: list[np.ndarray]) -> dict:
@@ -77,5 +98,6 @@ def run(count: int = 200) -> dict:
     use_one_blas_thread()  # as the app's server does (digitlab.blas)
     drawings = canvas_drawings(count)
     results = {name: bench_network(name, drawings) for name in available_networks()}
+    results["digit_or_not"] = bench_judge(drawings)
     results["canvas_png_decode_ms"] = png_decode_ms(drawings[:50])
     return results

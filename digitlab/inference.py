@@ -101,9 +101,9 @@ def _read_graph(path: Path, report: dict | None) -> OnnxGraph:
     except FileNotFoundError as error:
         raise ModelError(
             f"{path} has no {graph_file.name} beside it, which reads drawings. Make it (no training) with: "
-            f"{_train_command(path)} --onnx-only",
+            f"{_train_command(path, option=' --onnx-only')}",
             "This network's file for reading drawings is missing on this server. "
-            f"Whoever runs the app can make it with: {_train_command(path, visitor=True)} --onnx-only",
+            f"Whoever runs the app can make it with: {_train_command(path, visitor=True, option=' --onnx-only')}",
         ) from error
     except OSError as error:  # a folder, a file nobody may read
         raise _unusable(graph_file, f"{type(error).__name__}: {error.strerror or error}") from error
@@ -131,11 +131,11 @@ def _unusable(path: Path, why: str) -> ModelError:
     )
 
 
-def _train_command(path: Path, visitor: bool = False) -> str:
-    """train.py's command line that (re)makes the network saved at `path` (any of its files); a visitor is not
-    told the folder."""
+def _train_command(path: Path, visitor: bool = False, option: str = "") -> str:
+    """train.py's command line (with `option`) that (re)makes the network saved at `path` (any of its files); a
+    visitor is not told the folder."""
     model = f" --model {path.stem}" if path.stem in NETWORKS and path.stem != SEED_NETWORK else ""
-    return f"python train.py{model}" + ("" if visitor else f" --out {path.parent}")
+    return f"python train.py{model}{option}" + ("" if visitor else f" --out {path.parent}")
 
 
 NUMBER = (int, float)
