@@ -31,8 +31,10 @@ class OnnxGraph:
     def __init__(self, data: bytes, outputs: int):
         self._session = _session(data)
         inputs, results = self._session.get_inputs(), self._session.get_outputs()
-        if len(inputs) != 1 or len(results) != 1:
-            raise ValueError(f"it has {len(inputs)} inputs and {len(results)} outputs, not one of each")
+        if len(inputs) != 1:
+            raise ValueError(f"it takes {len(inputs)} inputs, not one picture")
+        if len(results) != 1:
+            raise ValueError(f"it gives {len(results)} outputs, not one")
         given = inputs[0]
         self._input_name, self.input_shape = given.name, _input_shape(given)
         if given.type != "tensor(float)":
@@ -42,7 +44,7 @@ class OnnxGraph:
         except Exception as error:  # ONNX Runtime's own errors derive from Exception only
             raise ValueError(f"it does not run on a blank picture ({type(error).__name__}: {error})") from error
         if probe.shape != (1, outputs) or not np.isfinite(probe).all():
-            raise ValueError(f"it gives {probe.shape[1:]} numbers, not {outputs}")
+            raise ValueError(f"its output for one picture has the shape {list(probe.shape[1:])}, not [{outputs}]")
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """(N, outputs) for x of shape (N, *input_shape[1:]), float32."""
