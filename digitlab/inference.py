@@ -102,7 +102,7 @@ def _read_graph(path: Path, report: dict | None) -> OnnxGraph:
         raise ModelError(
             f"{path} has no {graph_file.name} beside it, which reads drawings. Make it (no training) with: "
             f"{_train_command(path, option=' --onnx-only')}",
-            "This network's file for reading drawings is missing on this server. "
+            "This network cannot be used on this server: its file for reading drawings is missing. "
             f"Whoever runs the app can make it with: {_train_command(path, visitor=True, option=' --onnx-only')}",
         ) from error
     except OSError as error:  # a folder, a file nobody may read
