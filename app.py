@@ -12,7 +12,7 @@ from digitlab.blas import use_one_blas_thread
 def start_loading_tensorflow() -> threading.Thread:
     """Import TensorFlow (seconds) in the background once per server, so that later pages need not wait.
 
-    Never for the Draw page: it reads drawings in NumPy from the saved weights and needs no TensorFlow,
+    Never for the Draw page: it reads drawings with ONNX Runtime from the saved .onnx and needs no TensorFlow,
     and an import beside it would hold up its answers (loading TensorFlow's libraries holds the GIL)."""
     thread = threading.Thread(target=import_keras, name="import-tensorflow", daemon=True)
     thread.start()

@@ -248,8 +248,8 @@ def read_and_answer(source: str, brush: int, chosen: str, trained: list[str], ex
             x, picture = None, None
     st.session_state[CURRENT_INPUT] = x
 
-    # The network is loaded once there is something to read: its weights straight from the file, in
-    # milliseconds and without TensorFlow (digitlab.keras_file), so the first run only shows the canvas.
+    # The network is loaded once there is something to read: its .onnx file into ONNX Runtime, without
+    # TensorFlow (digitlab.onnx_reader), so the first run only shows the canvas.
     try:
         reader = None if x is None else experiment if chosen == EXPERIMENT else network(chosen)
         probabilities = reader.probabilities(x[None])[0] if reader else np.zeros(len(CLASS_NAMES))

@@ -15,7 +15,7 @@ import streamlit as st
 from app_pages.colours import BLUE, GREY, ORANGE, RUN_COLOURS
 from digitlab.backend import import_keras
 from digitlab.collection import ClassCollection, default_database
-from digitlab.config import CLASS_NAMES, model_path, modified_time
+from digitlab.config import CLASS_NAMES, model_path, modified_time, onnx_path
 from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
 from digitlab.limits import RateLimit
@@ -99,17 +99,18 @@ def try_teacher_key(given: str) -> str | None:
 
 
 @st.cache_resource(show_spinner="Loading the network…")
-def _cached_network(path: str, name: str, modified: float | None) -> Network:
+def _cached_network(path: str, name: str, modified: tuple) -> Network:
     loaded = load_network(path, name)
     gc.freeze()  # the network lives as long as the server: keep the collector from walking it after every run
     return loaded
 
 
 def network(name: str) -> Network:
-    """A trained network, loaded once per file version: a retrained file takes effect on the next rerun.
-    Raises ModelError (with the command that fixes it) if it is missing or broken."""
+    """A trained network, loaded once per version of its files: a retrained network, or one given its .onnx
+    (train.py --onnx-only), takes effect on the next rerun. Raises ModelError (with the command that fixes it)
+    if it is missing or broken."""
     path = model_path(name)
-    return _cached_network(str(path), name, modified_time(path))
+    return _cached_network(str(path), name, (modified_time(path), modified_time(onnx_path(name))))
 
 
 def tensorflow_loaded() -> None:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from digitlab.config import IMAGE_SIZE, best_network, model_path
+from digitlab.config import IMAGE_SIZE, best_network, onnx_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
 from digitlab.images import ImageError, open_image
@@ -113,16 +113,20 @@ def bench(args) -> int:
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="python -m digitlab", description=__doc__)
     commands = main_parser.add_subparsers(dest="command", required=True)
-    default_model = str(model_path(best_network()))
+    default_model = str(onnx_path(best_network()))
 
     reader = commands.add_parser("predict", help="read the digit in each image file; prints JSON lines")
-    reader.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
+    reader.add_argument(
+        "--model", default=default_model, help=f"a saved network, read from its .onnx (default: {default_model})"
+    )
     reader.add_argument("images", nargs="+", help="image files (PNG, JPEG, WebP, ...)")
     reader.set_defaults(run=predict)
 
     pen = commands.add_parser("evaluate-pen", help="accuracy on real pen-drawn digits drawn as on the canvas")
     pen.add_argument("path", help="a pen-digit .npz (see shared/data/README-pen-digits.md)")
-    pen.add_argument("--model", default=default_model, help=f"a saved .keras network (default: {default_model})")
+    pen.add_argument(
+        "--model", default=default_model, help=f"a saved network, read from its .onnx (default: {default_model})"
+    )
     drawn = Rendering()  # its defaults are the options' defaults
     pen.add_argument("--brush", type=float, default=drawn.brush, help="brush width in px (default: %(default)s)")
     pen.add_argument(

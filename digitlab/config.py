@@ -25,7 +25,9 @@ BRUSH_RANGE = (6, 40)  # px: the Draw page's brush slider, thinnest to widest
 DRAWN_HEIGHT = 0.6
 DRAWN_SPREAD = 0.1
 
-# The networks train.py builds, best first; each is saved as model/<name>.keras + model/<name>.json.
+# The networks train.py builds, best first; each is saved as model/<name>.keras (Keras's own file: for
+# training on and for looking inside), model/<name>.onnx (the same network for ONNX Runtime: for reading
+# drawings) and model/<name>.json (its report).
 NETWORKS = ("cnn", "dense")
 NETWORK_TITLES = {"cnn": "Convnet (reads drawn digits best)", "dense": "Seed network (Dense 512)"}  # to choose one
 NETWORK_NAMES = {"cnn": "the convnet", "dense": "the seed network"}  # in sentences, legends and tables
@@ -49,6 +51,10 @@ def best_network(folder: Path | None = None) -> str:
 
 def model_path(name: str, folder: Path | None = None) -> Path:
     return Path(folder or model_dir()) / f"{name}.keras"
+
+
+def onnx_path(name: str, folder: Path | None = None) -> Path:
+    return Path(folder or model_dir()) / f"{name}.onnx"
 
 
 def report_path(name: str, folder: Path | None = None) -> Path:

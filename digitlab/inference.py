@@ -1,12 +1,15 @@
 """Loading a saved network and running it fast enough for every stroke.
 
-`model.predict` costs ~60 ms per call (it builds a dataset and a loop each time), and even a direct
-`model(x)` several ms. Our networks' layers are a few matrix products, so images go through the
-layers' own weights in NumPy (digitlab.numpy_forward), a few dozen at a time, and never need TensorFlow.
+`model.predict` costs tens of ms per call (it builds a dataset and a loop each time), and TensorFlow
+seconds to import. A saved network is read from its .onnx file by ONNX Runtime instead
+(digitlab.onnx_reader): the Draw page, the Our class page and the command line never need TensorFlow.
+A network trained a moment ago (given as a keras.Model) is called directly, `model(x, training=False)`:
+TensorFlow is there already, and a few ms per call is what the Train page's experiments can afford.
 
-A saved network is checked when it is loaded: it must run in NumPy and turn a 28 x 28 picture into ten
-probabilities. A file that does not (damaged, foreign, an unknown or code-carrying layer, the wrong
-shapes) is a ModelError then, with one message, never a traceback in the middle of a page.
+A saved network is checked when it is loaded: its .onnx must be the one its report names (the report keeps
+each file's SHA-256, digitlab.model_files), and turn a 28 x 28 picture into ten probabilities. A file that
+does not (damaged, foreign, the wrong shapes, a folder, unreadable) is a ModelError then, with one
+message, never a traceback in the middle of a page.
 """
 
 from pathlib import Path
@@ -14,15 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.backend import import_keras
-from digitlab.config import IMAGE_SIZE, NUM_CLASSES, report_path
-from digitlab.keras_file import model_layers, read_keras_file
-from digitlab.model_errors import missing_network, unusable
-from digitlab.model_files import settle, sha256_of
-from digitlab.numpy_forward import SUPPORTED_LAYERS, numpy_layers, run
+from digitlab.config import NUM_CLASSES, onnx_path, report_path
+from digitlab.model_errors import ModelError, missing_network, train_command, unusable
+from digitlab.model_files import CHECKSUMS, settle, sha256_of, sha256_of_bytes
+from digitlab.onnx_reader import BATCH, OnnxGraph
 from digitlab.report import Report
-
-# How many images go through the NumPy forward pass at once: a convnet's im2col copies grow with the batch.
-DENSE_NUMPY_BATCH, CONV_NUMPY_BATCH = 100_000, 64
 
 
 def as_network_input(model, images: np.ndarray) -> np.ndarray:
@@ -34,80 +33,75 @@ def as_network_input(model, images: np.ndarray) -> np.ndarray:
 
 
 class Network:
-    """A trained network: its layers in NumPy to read images, its Keras model to look inside it.
+    """A trained network: its ONNX graph to read images, its Keras model to look inside it.
 
-    Loaded from a file, the NumPy layers come straight from the file's weights, and the Keras model (and
-    TensorFlow, seconds to import) is loaded only when first needed: only the Inside page needs it.
+    Given a keras.Model (one just trained), it reads with that model. Given the path of a saved network (its
+    .keras file; the .onnx and the report beside it), it reads with the .onnx in ONNX Runtime, and the Keras
+    model (and TensorFlow, seconds to import) is loaded only when first needed: only the Inside page needs it.
     """
 
     def __init__(self, name: str, model=None, report: Report | None = None, path: str | Path | None = None):
-        self.name, self.report, self.path, self._model = name, report, path, model
-        saved = model_layers(model) if model is not None else _read_layers(Path(path))
-        self.input_shape = saved.input_shape
-        self._numpy_layers = numpy_layers(saved.layers)
-        convolutional = any("Conv" in layer.kind for layer in saved.layers)
-        self._numpy_batch = CONV_NUMPY_BATCH if convolutional else DENSE_NUMPY_BATCH
-        if model is None:
-            self._check_file(saved)
-
-    def _check_file(self, saved) -> None:
-        """A saved network must run without TensorFlow (a Lambda layer, say, never will, and would run code)
-        and turn one 28 x 28 picture into ten probabilities."""
-        path = Path(self.path)
-        if self._numpy_layers is None:
-            kinds = sorted({layer.kind for layer in saved.layers} - set(SUPPORTED_LAYERS))
-            raise unusable(path, f"it has layers or settings this app does not run ({', '.join(kinds) or 'settings'})")
-        try:
-            output = self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
-        except (ValueError, TypeError, IndexError) as error:
-            raise unusable(path, f"it does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})") from error
-        if output.shape != (1, NUM_CLASSES) or not np.isfinite(output).all():
-            raise unusable(path, f"it gives {output.shape[1:]} numbers, not {NUM_CLASSES} probabilities")
+        self.name, self.report, self._model = name, report, model
+        self.path = Path(path).with_suffix(".keras") if path is not None else None
+        self._graph = None if model is not None else _read_graph(self.path, report)
+        self.input_shape = tuple(model.input_shape) if model is not None else self._graph.input_shape
 
     @property
     def model(self):
-        """The keras.Model (loaded from the file on first use)."""
+        """The keras.Model (loaded from the .keras file on first use); it must take what the .onnx takes."""
         if self._model is None:
             try:
-                self._model = import_keras().saving.load_model(self.path, compile=False)
-            except Exception as error:  # an incompatible Keras, a Lambda refused by Keras's safe mode: unusable
-                raise unusable(Path(self.path), f"{type(error).__name__}: {error}") from error
+                model = import_keras().saving.load_model(self.path, compile=False)
+            except Exception as error:  # damaged, foreign, a Lambda refused by Keras's safe mode: unusable
+                raise unusable(self.path, f"{type(error).__name__}: {error}") from error
+            shapes = tuple(model.input_shape), tuple(model.output_shape)
+            if shapes != (self.input_shape, (None, NUM_CLASSES)):
+                raise unusable(self.path, f"its Keras model takes {shapes[0]} and gives {shapes[1]}, unlike its .onnx")
+            self._model = model
         return self._model
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, 10) probabilities for (N, 28, 28) images with pixels in [0, 1] (or uint8 0-255)."""
         x = as_network_input(self, images)
-        if self._numpy_layers is None:  # a model in memory with a layer NumPy does not run
-            return np.asarray(self.model(x, training=False))
-        if len(x) <= self._numpy_batch:
-            return run(self._numpy_layers, x)
-        return np.concatenate(
-            [
-                run(self._numpy_layers, x[start : start + self._numpy_batch])
-                for start in range(0, len(x), self._numpy_batch)
-            ]
-        )
+        if self._graph is not None:
+            return self._graph.run(x)
+        if len(x) <= BATCH:
+            return np.asarray(self._model(x, training=False))
+        return np.concatenate([self.probabilities(x[start : start + BATCH]) for start in range(0, len(x), BATCH)])
 
 
 def load_network(path: str | Path, name: str | None = None) -> Network:
-    """The network saved at `path` (a .keras file) with the report beside it, or a ModelError that says how to
-    fix it."""
-    path = Path(path)
+    """The network saved at `path` (its .keras or its .onnx file) with the report beside it, or a ModelError
+    that says how to fix it."""
+    path = Path(path).with_suffix(".keras")
     name = name or path.stem
     settle(path.parent, name)  # finish or undo a save that train.py did not live to complete
-    if not path.is_file():
+    if not path.is_file() and not onnx_path(name, path.parent).exists():
         raise missing_network(path)
     report_file = report_path(name, path.parent)
     report = Report.load(report_file) if report_file.is_file() else None
-    if report and report.weights_sha256 not in (None, sha256_of(path)):
+    if report and path.is_file() and getattr(report, CHECKSUMS[".keras"]) not in (None, sha256_of(path)):
         raise unusable(path, f"its report {report_file.name} describes other weights")
     return Network(name=name, report=report, path=path)
 
 
-def _read_layers(path: Path):
+def _read_graph(path: Path, report: Report | None) -> OnnxGraph:
+    """The .onnx beside the .keras file at `path`, checked against the report's checksum of it, in ONNX Runtime."""
+    graph_file = onnx_path(path.stem, path.parent)
     try:
-        return read_keras_file(path)
-    except ValueError as error:  # a truncated zip, a foreign file: unusable
-        raise unusable(path, str(error)) from error
+        data = graph_file.read_bytes()
+    except FileNotFoundError as error:
+        raise ModelError(
+            f"{path} has no {graph_file.name} beside it, which reads drawings. Make it (no training) with: "
+            f"{train_command(path, option=' --onnx-only')}",
+            "This network cannot be used on this server: its file for reading drawings is missing. "
+            f"Whoever runs the app can make it with: {train_command(path, visitor=True, option=' --onnx-only')}",
+        ) from error
     except OSError as error:  # a folder, a file nobody may read
-        raise unusable(path, f"{type(error).__name__}: {error}") from error
+        raise unusable(graph_file, f"{type(error).__name__}: {error.strerror or error}") from error
+    if report and getattr(report, CHECKSUMS[".onnx"]) not in (None, sha256_of_bytes(data)):
+        raise unusable(graph_file, f"its report {report_path(path.stem, path.parent).name} describes another .onnx")
+    try:
+        return OnnxGraph(data, NUM_CLASSES)
+    except ValueError as error:
+        raise unusable(graph_file, str(error)) from error

@@ -12,8 +12,10 @@ Draw page from about 0.4 s to 1.2 s), because:
   training takes what is left; threads of the server cannot be ranked below it that simply;
 - memory: what TensorFlow allocates for the training is returned to the system when the child exits.
 
-The child hands the trained model back as a .keras file, which digitlab.inference.Network reads in NumPy:
-the server needs no TensorFlow for a training. Inputs go to the child in an .npz file (never pickle),
+The child hands the trained model back as a .keras file. The server needs no TensorFlow while a training
+runs; once it is over, the network is loaded into Keras and read with `model(x, training=False)` (by then
+TensorFlow has been imported for the other pages anyway, while exporting each network to ONNX in the child
+would add a second or more to every training). Inputs go to the child in an .npz file (never pickle),
 progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT):
 a dense network already keeps two processors busy, and thirty learners starting thirty trainings would
 make every one of them crawl. So that training is the class's: `class_training()` gives it to every
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.backend import import_keras
 from digitlab.config import PROJECT_DIR
 from digitlab.experiments import BATCH_SIZE, VARIANTS
 from digitlab.inference import Network
@@ -109,6 +112,7 @@ class LiveTraining:
         self.idle_timeout, self.owner = idle_timeout, owner
         self._child: _Child | None = None
         self._thread: threading.Thread | None = None
+        self._model = None  # the trained keras.Model, loaded once it is asked for
 
     @property
     def batches_per_epoch(self) -> int:
@@ -213,13 +217,15 @@ class LiveTraining:
         )
 
     def network(self, name: str = "experiment") -> Network:
-        """The trained network, ready for the Draw page (after the training is over). It reads with its
-        weights in NumPy; its file, which Network.model would load into Keras, lasts as long as this object."""
+        """The trained network, ready for the Draw page (after the training is over): its Keras model, loaded
+        from the child's file (which lasts as long as this object)."""
         if not self.has_network:
             raise RuntimeError(
                 "The training is not over yet." if not self.progress().over else "This training saved no network."
             )
-        return Network(name=name, path=self._child.model_file, report=self.report())
+        if self._model is None:
+            self._model = import_keras().saving.load_model(self._child.model_file, compile=False)
+        return Network(name=name, model=self._model, report=self.report())
 
 
 class _Child:

@@ -42,7 +42,7 @@ def predictions_path(name: str, folder: Path | None = None) -> Path:
 
 def save_predictions(predictions: Predictions, path: Path, weights_sha256: str) -> None:
     """Keeps a network's answers on the test set, so that the Mistakes page need not read 10 000 digits on its
-    first visit (a convnet in NumPy takes seconds). The checksum of the weights they came from goes with them."""
+    first visit (a convnet takes seconds over them). The checksum of the weights they came from goes with them."""
     temporary = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
     try:
         with open(temporary, "wb") as file:

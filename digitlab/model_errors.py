@@ -40,7 +40,8 @@ def unreadable_report(path: Path, why: str) -> ModelError:
     )
 
 
-def train_command(path: Path, visitor: bool = False) -> str:
-    """train.py's command line that (re)makes the network saved at `path`; a visitor is not told the folder."""
+def train_command(path: Path, visitor: bool = False, option: str = "") -> str:
+    """train.py's command line (with `option`) that (re)makes the network saved at `path` (any of its files); a
+    visitor is not told the folder."""
     model = f" --model {path.stem}" if path.stem in NETWORKS and path.stem != SEED_NETWORK else ""
-    return f"python train.py{model}" + ("" if visitor else f" --out {path.parent}")
+    return f"python train.py{model}{option}" + ("" if visitor else f" --out {path.parent}")

@@ -1,18 +1,21 @@
-"""A network's two files, <name>.keras and <name>.json, replaced as one: a crash leaves the old pair or the new pair.
+"""A network's files (<name>.keras, .onnx and .json) replaced as one: a crash leaves the old set or the new set.
 
 One file is replaced safely by writing a temporary file beside it and renaming it over the old one: a
-rename is atomic. Two renames are not atomic together, and a save killed between them would leave new
-weights beside the old report, a report that no longer describes them. So a save commits the way a
-database does, through a small journal:
+rename is atomic. Several renames are not atomic together, and a save killed between them would leave new
+weights beside the old report, or an .onnx of other weights than the .keras: files that no longer belong
+together. So a save commits the way a database does, through a small journal:
 
-1. both new files are written in full to temporary files in the same folder, and flushed to disk;
-2. a journal, `.<name>.pending`, naming the two temporary files, is put in place by a rename: the commit;
+1. the new files are written in full to temporary files in the same folder, and flushed to disk;
+2. a journal, `.<name>.pending`, naming the temporary files, is put in place by a rename: the commit;
 3. each temporary file is renamed onto its target, then the journal is removed.
 
-Killed before step 2, the old pair is untouched and the temporary files are litter; killed after it, the
+Killed before step 2, the old set is untouched and the temporary files are litter; killed after it, the
 journal says how to finish. `settle` does either, and the next save settles first, as should a reader
 before it loads a network. Saves and settles of one name hold an exclusive flock (which the kernel
 releases even when the holder is killed), so no one settles a save that is still running.
+
+The report keeps the SHA-256 of each model file it describes (CHECKSUMS), so that a reader can tell that
+the files it finds belong together, whatever was copied by hand.
 
 Standard library only: the app reads networks without importing TensorFlow, and train.py checks its
 output folder before paying for that import.
@@ -28,9 +31,10 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from digitlab.config import model_path, report_path
+from digitlab.config import model_path, onnx_path, report_path
 
 PUBLIC_MODE = 0o644  # mkstemp makes files private; a network is for everyone who runs the app
+CHECKSUMS = {".keras": "weights_sha256", ".onnx": "onnx_sha256"}  # the report's key for each model file's SHA-256
 
 
 class OutputError(Exception):
@@ -70,41 +74,49 @@ def check_writable(folder: str | Path) -> None:
                 break
 
 
-def save_pair(folder: str | Path, name: str, write_model, report: dict) -> tuple[Path, Path]:
-    """Writes <name>.keras (through write_model(path)) and <name>.json (the report) into `folder`, as one change.
+def save_network(folder: str | Path, name: str, report: dict, keras=None, onnx=None) -> dict:
+    """Writes <name>.keras (through keras(path)), <name>.onnx (through onnx(path)) and <name>.json (the report)
+    into `folder`, as one change; a writer left out keeps its file as it is (an .onnx added to a saved network,
+    say, or a report rewritten alone).
 
-    The report is written with one more key, "weights_sha256", the SHA-256 of the .keras file, so that
-    anyone can check that the two files belong together. Until the commit an exception (Ctrl-C, a full
-    disk) leaves the old pair and no temporary files; a kill leaves the old pair and litter that the next
-    save or `settle` removes. Returns the paths of the .keras and the .json file.
+    The report is written with the SHA-256 of each file written (CHECKSUMS: "weights_sha256", "onnx_sha256"),
+    so that anyone can check that the files belong together; the checksums of files kept are taken from
+    `report` as it is. Until the commit an exception (Ctrl-C, a full disk) leaves the old set and no temporary
+    files; a kill leaves the old set and litter that the next save or `settle` removes. Returns the report
+    as written.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    targets = model_path(name, folder), report_path(name, folder)
+    writers = [
+        (target, write)
+        for target, write in ((model_path(name, folder), keras), (onnx_path(name, folder), onnx))
+        if write
+    ]
     with _lock(folder, name, wait=True):
         _settle(folder, name)
-        temporaries = []
+        temporaries, written = [], dict(report)
         try:
-            temporaries.append(_temporary(folder, name, targets[0].suffix))
-            write_model(str(temporaries[0]))
-            digest = _flush(temporaries[0])
-            temporaries.append(_temporary(folder, name, targets[1].suffix))
-            _write_text(temporaries[1], json.dumps({**report, "weights_sha256": digest}, indent=2) + "\n")
-            for path in temporaries:
+            for target, write in writers:
+                temporaries.append((_temporary(folder, name, target.suffix), target))
+                write(str(temporaries[-1][0]))
+                written[CHECKSUMS[target.suffix]] = _flush(temporaries[-1][0])
+            temporaries.append((_temporary(folder, name, ".json"), report_path(name, folder)))
+            _write_text(temporaries[-1][0], json.dumps(written, indent=2) + "\n")
+            for path, _ in temporaries:
                 os.chmod(path, PUBLIC_MODE)
-            _commit(folder, name, zip(temporaries, targets))
+            _commit(folder, name, temporaries)
         except BaseException:
-            for path in temporaries:
+            for path, _ in temporaries:
                 _remove(path)
             raise
         _finish(folder, name)
-    return targets
+    return written
 
 
 def settle(folder: str | Path, name: str) -> None:
     """Completes or undoes an interrupted save of <name> in `folder`, and removes its temporary files.
 
-    After it, <name>.keras and <name>.json are the pair of the last save that reached its commit, unless
+    After it, <name>.keras, .onnx and .json are those of the last save that reached its commit, unless
     a save is running right now (then it does nothing: that save settles first itself). Idempotent and
     never raises: on a folder it cannot change (read-only, say) it leaves things as they are. It creates
     nothing when there is nothing to do, so a reader can call it before every load.
@@ -149,7 +161,7 @@ def _finish(folder: Path, name: str) -> None:
         return
     except (ValueError, TypeError):  # not a journal of ours (they are written whole, then renamed): not to follow
         renames = []
-    allowed = {path.name for path in (model_path(name, folder), report_path(name, folder))}
+    allowed = {path.name for path in (model_path(name, folder), onnx_path(name, folder), report_path(name, folder))}
     for source, target in renames:
         if _temporary_pattern(name).fullmatch(source) and target in allowed and os.path.lexists(folder / source):
             os.replace(folder / source, folder / target)
@@ -212,7 +224,7 @@ def _temporary(folder: Path, name: str, suffix: str) -> Path:
 
 def _temporary_pattern(name: str) -> re.Pattern:
     """The names _temporary gives for `name` (mkstemp's random part has no "-", so network "a-b"'s are not "a"'s)."""
-    return re.compile(rf"\.{re.escape(name)}-[a-z0-9_]+\.(keras|json|pending)")
+    return re.compile(rf"\.{re.escape(name)}-[a-z0-9_]+\.(keras|onnx|json|pending)")
 
 
 def _journal(folder: Path, name: str) -> Path:
@@ -235,9 +247,14 @@ def _flush(path: Path) -> str:
 
 
 def sha256_of(path: str | Path) -> str:
-    """The checksum a report keeps of its weights: a reader can tell that the two files belong together."""
+    """The checksum a report keeps of a model file (CHECKSUMS): a reader can tell that the files belong together."""
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def sha256_of_bytes(data: bytes) -> str:
+    """sha256_of for a file already read: the bytes checked are then the very bytes used."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _fsync_folder(folder: Path) -> None:

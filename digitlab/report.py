@@ -60,7 +60,8 @@ class Report:
     state: str | None = None  # the Train page's: "running", "finished", "stopped"...
     data: dict | None = None  # where the images came from, and their checksum
     versions: dict | None = None
-    weights_sha256: str | None = None  # written by digitlab.model_files: the weights this report describes
+    weights_sha256: str | None = None  # written by digitlab.model_files: the .keras file this report describes
+    onnx_sha256: str | None = None  # and the .onnx file (model_files.CHECKSUMS)
 
     @property
     def last(self) -> Epoch:

@@ -2,7 +2,7 @@
 
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -11,7 +11,7 @@ import numpy as np
 from digitlab.config import NUM_CLASSES
 from digitlab.data import Mnist
 from digitlab.inference import as_network_input
-from digitlab.model_files import save_pair
+from digitlab.model_files import CHECKSUMS, save_network
 from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
 from digitlab.report import Recipe, Report
 
@@ -154,12 +154,19 @@ def augmented_batches(x_train: np.ndarray, labels: np.ndarray, batch_size: int, 
     )
 
 
-def save(model: keras.Model, report: Report, out_dir: Path, name: str) -> tuple[Path, Path]:
-    """Writes <name>.keras and <name>.json into out_dir as one pair: a crash leaves the old pair or the new one.
+def save(model: keras.Model, report: Report, out_dir: Path, name: str) -> Report:
+    """Writes <name>.keras, <name>.onnx (what the app reads drawings with) and <name>.json into out_dir as one
+    change: a crash leaves the old files or the new ones. Returns the report as written.
 
-    The report gains "weights_sha256", the checksum of the .keras file (see digitlab.model_files).
+    The report gains "weights_sha256" and "onnx_sha256", the checksums of the .keras and .onnx files (see
+    digitlab.model_files).
     """
-    return save_pair(out_dir, name, model.save, report.to_dict())
+    from digitlab.onnx_export import export_onnx
+
+    written = save_network(
+        out_dir, name, report.to_dict(), keras=model.save, onnx=lambda path: export_onnx(model, path)
+    )
+    return replace(report, **{key: written[key] for key in CHECKSUMS.values()})
 
 
 def _describe(layer) -> str:

@@ -3,17 +3,18 @@
 Issue #13: the networks name a digit for whatever is drawn (an X was read as 8 with 91 %, a dot as 0
 with 99 %). Their own confidence cannot tell: they only ever saw digits, so the biggest of ten
 probabilities is high for many things that are not digits. A separate detector decides instead,
-model/digit_or_not.keras: the convnet's layers (started from model/cnn.keras's weights, then trained
-on; the file stands on its own, whatever happens to the convnet later) with a softmax that tells
+model/digit_or_not.onnx (exported from model/digit_or_not.keras): the convnet's layers (started from
+model/cnn.keras's weights, then trained on; the files stand on their own, whatever happens to the
+convnet later) with a softmax that tells
 digits from each kind of non-digit made up in digitlab.non_digits (dots, lines, crosses, faces,
 numbers, scribbles, shapes, letters). It was trained by tools/train_refusal.py; its report,
 model/digit_or_not.json, holds the classes, the refusal threshold (chosen on held-out MNIST digits,
 redrawn like the canvas) and the figures measured on held-out inputs.
 
-It runs in NumPy like the networks (digitlab.keras_file + digitlab.numpy_forward): no TensorFlow,
-about as long as the convnet itself for one drawing.
+It is read by ONNX Runtime like the networks (digitlab.onnx_reader): no TensorFlow, about as long as the
+convnet itself for one drawing.
 
-    judge = load_judge()                       # once (reads the two files)
+    judge = load_judge()                       # once (reads the .onnx and the report)
     v = judge.verdict(x, probabilities)        # x = to_mnist(canvas) or None, probabilities of any network
     v.kind, v.digit, v.reason                  # "not a digit", None, "it looks like two or more digits"
 """
@@ -25,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.config import IMAGE_SIZE, MODEL_DIR
-from digitlab.keras_file import read_keras_file
-from digitlab.numpy_forward import numpy_layers, run
+from digitlab.config import MODEL_DIR, onnx_path, report_path
+from digitlab.model_files import CHECKSUMS, sha256_of_bytes
+from digitlab.onnx_reader import OnnxGraph
 
 DIGIT, NOT_A_DIGIT, BLANK = "digit", "not a digit", "blank"
 DETECTOR_NAME = "digit_or_not"
-BATCH = 64  # images through the detector at once (its convolutions' window copies grow with the batch)
 
 # Why a drawing is refused, by the detector's most likely non-digit class (the classes are in its report).
 REASONS = {
@@ -65,21 +65,16 @@ class Verdict:
 
 
 class DigitJudge:
-    """The detector's layers in NumPy, its classes and its refusal threshold."""
+    """The detector's graph in ONNX Runtime, its classes and its refusal threshold."""
 
-    def __init__(self, layers, classes: list[str], threshold: float):
+    def __init__(self, graph: OnnxGraph, classes: list[str], threshold: float):
         if not classes or classes[0] != DIGIT:
             raise ValueError(f"the detector's first class must be {DIGIT!r}, got {classes[:1]}")
-        self._layers, self.classes, self.threshold = layers, list(classes), float(threshold)
+        self._graph, self.classes, self.threshold = graph, list(classes), float(threshold)
 
     def class_probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, classes) for (N, 28, 28) inputs in [0, 1] (as to_mnist gives them)."""
-        x = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-        return (
-            np.concatenate([run(self._layers, x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
-            if len(x)
-            else np.zeros((0, len(self.classes)), np.float32)
-        )
+        return self._graph.run(np.asarray(images, np.float32).reshape(-1, *self._graph.input_shape[1:]))
 
     def digit_scores(self, images: np.ndarray) -> np.ndarray:
         """(N,) the detector's probability that each input is a (single) digit."""
@@ -106,25 +101,20 @@ class DigitJudge:
 
 
 def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> DigitJudge:
-    """The detector saved as <folder>/<name>.keras with its report <name>.json (classes, threshold).
+    """The detector saved as <folder>/<name>.onnx with its report <name>.json (classes, threshold, the .onnx's
+    checksum), checked now rather than at a visitor's first drawing.
 
     Raises FileNotFoundError when it was never trained and ValueError when the files do not fit together.
     """
-    folder = Path(folder)
-    report = json.loads((folder / f"{name}.json").read_text())
-    layers = numpy_layers(read_keras_file(folder / f"{name}.keras").layers)
-    if layers is None:
-        raise ValueError(f"{folder / name}.keras has layers that do not run in NumPy")
-    judge = DigitJudge(layers, report["classes"], report["threshold"])
-    try:  # now, not at a visitor's first drawing
-        output = judge.class_probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
-    except (ValueError, TypeError, IndexError) as error:
-        raise ValueError(
-            f"{folder / name}.keras does not take a {IMAGE_SIZE} x {IMAGE_SIZE} picture ({error})"
-        ) from error
-    if output.shape != (1, len(judge.classes)):
-        raise ValueError(f"{folder / name}.keras gives {output.shape[1:]} numbers for {len(judge.classes)} classes")
-    return judge
+    report = json.loads(report_path(name, folder).read_text())
+    graph_file = onnx_path(name, folder)
+    data = graph_file.read_bytes()
+    if report.get(CHECKSUMS[".onnx"]) not in (None, sha256_of_bytes(data)):
+        raise ValueError(f"{graph_file} is not the graph its report {name}.json describes")
+    try:
+        return DigitJudge(OnnxGraph(data, len(report["classes"])), report["classes"], report["threshold"])
+    except ValueError as error:
+        raise ValueError(f"{graph_file} cannot be used: {error}") from error
 
 
 @lru_cache(maxsize=1)

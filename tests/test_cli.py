@@ -1,4 +1,4 @@
-"""python -m digitlab predict: real MNIST digits as image files, and files that are not images."""
+"""python -m digitlab predict: real MNIST digits as image files, and files that are not images; bench."""
 
 import fcntl
 import json
@@ -151,3 +151,13 @@ def test_evaluate_pen_prints_overall_per_digit_and_per_source(tmp_path):
     misread = round(300 * (1 - report["accuracy"]))
     rows = -(-misread // 12)
     assert Image.open(gallery).size == (12 * 84, rows * 96)  # one 84 px cell (and caption) per misread digit
+
+
+def test_bench_times_onnx_runtime_and_keras_and_prints_json():
+    result = run_cli("bench", "--drawings", "3")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for name in ("dense", "cnn"):
+        timed = {"preprocess_ms", "inference_ms", "total_ms", "keras_call_ms", "keras_predict_ms"}
+        assert timed <= set(figures[name]) and all(figures[name][key]["p50"] > 0 for key in timed)
+    assert figures["digit_or_not"]["inference_ms"]["p50"] > 0

@@ -107,7 +107,7 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     )
     assert result.returncode == 0, result.stderr
     # no temporary files left; the test-set answers kept for the Mistakes page
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras", "cnn.test.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras", "cnn.onnx", "cnn.test.npz"]
 
     report = Report.load(tmp_path / "cnn.json")
     assert report.network == "cnn" and report.recipe.epochs == 1

@@ -19,7 +19,9 @@ from support import DATA, ROOT, STORE_FAILURES, broken_store
 from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")
-BAD_MODELS = sorted((DATA / "bad_models").glob("*.keras"))
+BAD_MODELS = sorted((DATA / "bad_models").glob("*.keras"))  # for Keras: the Inside page
+BAD_GRAPHS = sorted((DATA / "bad_models" / "onnx").glob("*.onnx"))  # for ONNX Runtime: every page that reads
+UNFIT_FILES = ["folder", "unreadable"]  # made in place of the .onnx by put_bad_graph
 PAGES = ["draw", "overfitting", "inside", "our_class", "data", "mistakes", "train"]
 MODEL_PAGES = {"draw", "inside", "our_class", "mistakes"}  # the pages that read drawings with a network
 
@@ -66,7 +68,28 @@ def save_as(at: AppTest, digit: str) -> AppTest:
     return press(at, "Save to our class")
 
 
+def put_bad_graph(bad, target: Path, monkeypatch) -> None:
+    """A bad .onnx at `target`: a file of the corpus, a folder, or a file that cannot be read (as root,
+    permission bits would not stop a read, so reading it raises what a file of another owner's would)."""
+    if bad == "folder":
+        target.mkdir()
+        return
+    if bad == "unreadable":
+        target.write_bytes((ROOT / "model" / target.name).read_bytes())
+        read_bytes = Path.read_bytes
+
+        def refused(path):
+            if path == target:
+                raise PermissionError(13, "Permission denied", str(path))
+            return read_bytes(path)
+
+        monkeypatch.setattr(Path, "read_bytes", refused)
+        return
+    shutil.copy(bad, target)
+
+
 def test_the_bad_model_corpus_is_complete():
+    assert {p.stem for p in BAD_GRAPHS} == {"truncated", "not_onnx", "wrong_input_shape", "five_outputs", "two_outputs"}
     assert {p.stem for p in BAD_MODELS} == {
         "truncated",
         "not_a_zip",
@@ -78,18 +101,9 @@ def test_the_bad_model_corpus_is_complete():
     }
 
 
-@pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
-def test_a_bad_model_file_gives_one_message_on_every_page(bad, tmp_path, monkeypatch, a_seven):
-    """Both networks replaced by the same bad file (with their real reports): every page runs, the pages that
-    read drawings say the network cannot be used, and nothing shows a traceback or a server path. The Lambda
-    file's code never runs."""
-    for name in ("dense", "cnn"):
-        shutil.copy(bad, tmp_path / f"{name}.keras")
-        report = json.loads((ROOT / "model" / f"{name}.json").read_text())
-        del report["weights_sha256"]  # so that the file itself is what is refused, not a report of other weights
-        (tmp_path / f"{name}.json").write_text(json.dumps(report))
-    marker = tmp_path / "lambda-ran"
-    monkeypatch.setenv("DIGITLAB_LAMBDA_MARKER", str(marker))
+def visit_every_page(a_seven, tmp_path, monkeypatch, refused_on: set[str]) -> None:
+    """Every page runs with the networks in tmp_path; those in `refused_on` say the network cannot be used and
+    how to fix it, and nothing shows a traceback or a server path."""
     monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
     ClassCollection(tmp_path / "class.sqlite").save(np.full((28, 28), 0.5), label=7)
@@ -97,18 +111,60 @@ def test_a_bad_model_file_gives_one_message_on_every_page(bad, tmp_path, monkeyp
     for page in PAGES:
         at.switch_page(f"app_pages/{page}.py").run()
         assert_no_leak(at, tmp_path, ROOT)
-        if page in MODEL_PAGES:
-            assert any("cannot be used" in e.value and "python train.py" in e.value for e in at.error), page
-    assert not marker.exists()
+        refused = any("cannot be used" in e.value and "python train.py" in e.value for e in at.error)
+        assert refused == (page in refused_on), page
+
+
+def real_report_without(name: str, checksum: str, folder: Path) -> None:
+    """The network's real report, without the checksum of the file under test: so that the file itself is what
+    is refused, not a report of other files."""
+    report = json.loads((ROOT / "model" / f"{name}.json").read_text())
+    del report[checksum]
+    (folder / f"{name}.json").write_text(json.dumps(report))
+
+
+@pytest.mark.parametrize("bad", BAD_GRAPHS + UNFIT_FILES, ids=lambda p: getattr(p, "stem", p))
+def test_a_bad_onnx_file_gives_one_message_on_every_page(bad, tmp_path, monkeypatch, a_seven):
+    """Both networks' .onnx replaced by the same bad file (beside their real .keras and reports): the pages that
+    read drawings say the network cannot be used."""
+    for name in ("dense", "cnn"):
+        shutil.copy(ROOT / "model" / f"{name}.keras", tmp_path)
+        put_bad_graph(bad, tmp_path / f"{name}.onnx", monkeypatch)
+        real_report_without(name, "onnx_sha256", tmp_path)
+    visit_every_page(a_seven, tmp_path, monkeypatch, refused_on=MODEL_PAGES)
 
 
 @pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
-def test_a_bad_digit_or_not_detector_is_refused_when_it_is_read(bad, tmp_path):
+def test_a_bad_keras_file_gives_one_message_on_the_inside_page(bad, tmp_path, monkeypatch, a_seven):
+    """Both networks' .keras replaced by the same bad file (beside their real .onnx and reports): drawings are
+    still read (from the .onnx), and the Inside page, which loads the Keras model, says it cannot be used. The
+    Lambda file's code never runs."""
+    for name in ("dense", "cnn"):
+        shutil.copy(bad, tmp_path / f"{name}.keras")
+        shutil.copy(ROOT / "model" / f"{name}.onnx", tmp_path)
+        real_report_without(name, "weights_sha256", tmp_path)
+    marker = tmp_path / "lambda-ran"
+    monkeypatch.setenv("DIGITLAB_LAMBDA_MARKER", str(marker))
+    visit_every_page(a_seven, tmp_path, monkeypatch, refused_on={"inside"})
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("bad", BAD_GRAPHS + UNFIT_FILES, ids=lambda p: getattr(p, "stem", p))
+def test_a_bad_digit_or_not_detector_is_refused_when_it_is_read(bad, tmp_path, monkeypatch):
     from digitlab.verdict import load_judge
 
-    shutil.copy(bad, tmp_path / "digit_or_not.keras")
+    put_bad_graph(bad, tmp_path / "digit_or_not.onnx", monkeypatch)
+    real_report_without("digit_or_not", "onnx_sha256", tmp_path)
+    with pytest.raises((ValueError, OSError)):  # what the detector's readers catch
+        load_judge(tmp_path)
+
+
+def test_a_digit_or_not_detector_its_report_does_not_describe_is_refused(tmp_path):
+    from digitlab.verdict import load_judge
+
+    shutil.copy(ROOT / "model" / "cnn.onnx", tmp_path / "digit_or_not.onnx")
     shutil.copy(ROOT / "model" / "digit_or_not.json", tmp_path)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not the graph its report"):
         load_judge(tmp_path)
 
 
@@ -128,12 +184,14 @@ def test_without_a_usable_detector_the_draw_page_reads_every_drawing_as_before(m
         app_pages.shared.digit_judge.clear()  # the real detector again, for the tests after this one
 
 
-@pytest.mark.parametrize("bad", BAD_MODELS, ids=lambda p: p.stem)
-def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
+@pytest.mark.parametrize("bad", BAD_GRAPHS + ["folder"], ids=lambda p: getattr(p, "stem", p))
+def test_a_bad_onnx_file_gives_one_line_in_the_command_line(bad, tmp_path):
     import subprocess
     import sys
 
-    marker = tmp_path / "lambda-ran"
+    if bad == "folder":
+        (tmp_path / "dense.onnx").mkdir()
+        bad = tmp_path / "dense.onnx"
     for command in (
         ["predict", "--model", str(bad), str(DATA / "bad_models" / "not_a_zip.keras")],
         ["evaluate-pen", str(PEN_SAMPLE), "--limit", "5", "--model", str(bad)],
@@ -144,12 +202,11 @@ def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
             text=True,
             cwd=ROOT,
             timeout=120,
-            env={"DIGITLAB_LAMBDA_MARKER": str(marker), "PATH": "/usr/bin:/bin"},
+            env={"PATH": "/usr/bin:/bin"},
         )
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1 and "python train.py" in errors[0]
-    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
@@ -160,6 +217,7 @@ def test_a_bad_model_file_gives_one_line_in_the_command_line(bad, tmp_path):
 def test_a_bad_training_report_gives_one_message(report, tmp_path, monkeypatch):
     for name in ("dense", "cnn"):
         shutil.copy(ROOT / "model" / f"{name}.keras", tmp_path / f"{name}.keras")
+        shutil.copy(ROOT / "model" / f"{name}.onnx", tmp_path / f"{name}.onnx")
         (tmp_path / f"{name}.json").write_text(json.dumps(report))
     monkeypatch.setenv("DIGITLAB_MODEL_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -176,11 +234,31 @@ def test_a_report_of_other_weights_is_refused(tmp_path):
     from digitlab.model_errors import ModelError
 
     shutil.copy(ROOT / "model" / "dense.keras", tmp_path / "dense.keras")
+    shutil.copy(ROOT / "model" / "dense.onnx", tmp_path / "dense.onnx")
     shutil.copy(ROOT / "model" / "cnn.json", tmp_path / "dense.json")
     with pytest.raises(ModelError, match="describes other weights"):
         load_network(tmp_path / "dense.keras")
     shutil.copy(ROOT / "model" / "dense.json", tmp_path / "dense.json")
-    assert load_network(tmp_path / "dense.keras").report.weights_sha256
+    assert load_network(tmp_path / "dense.keras").report.onnx_sha256
+    shutil.copy(ROOT / "model" / "cnn.onnx", tmp_path / "dense.onnx")  # an .onnx of other weights
+    with pytest.raises(ModelError, match="describes another .onnx") as refused:
+        load_network(tmp_path / "dense.keras")
+    assert str(tmp_path) not in refused.value.visitor and "python train.py --out" in str(refused.value)
+
+
+@pytest.mark.parametrize("bad", BAD_GRAPHS + UNFIT_FILES, ids=lambda p: getattr(p, "stem", p))
+def test_a_bad_onnx_file_is_one_model_error_naming_no_server_path_to_visitors(bad, tmp_path, monkeypatch):
+    from digitlab.inference import load_network
+    from digitlab.model_errors import ModelError
+
+    shutil.copy(ROOT / "model" / "dense.keras", tmp_path)
+    put_bad_graph(bad, tmp_path / "dense.onnx", monkeypatch)
+    real_report_without("dense", "onnx_sha256", tmp_path)
+    with pytest.raises(ModelError) as refused:
+        load_network(tmp_path / "dense.onnx")
+    message = str(refused.value)
+    assert "\n" not in message and "dense.onnx could not be loaded" in message and "python train.py --out" in message
+    assert str(tmp_path) not in refused.value.visitor and "cannot be used" in refused.value.visitor
 
 
 @pytest.mark.parametrize("kind", STORE_FAILURES)

@@ -1,4 +1,4 @@
-"""The committed networks: their accuracy, and the fast NumPy path (read from the files) against Keras itself."""
+"""The committed networks: their accuracy, and ONNX Runtime's reading of their .onnx files against Keras itself."""
 
 import os
 import subprocess
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digitlab.config import model_path, report_path
-from digitlab.inference import load_network
+from digitlab.inference import Network, load_network
 from digitlab.model_errors import ModelError
 from digitlab.report import Report
 from support import ROOT
@@ -27,19 +27,23 @@ def test_committed_report_matches_the_seed_recipe():
     assert len(report.history) == 5
 
 
-def test_numpy_forward_pass_equals_keras(dense_network, mnist_small):
-    images = mnist_small.x_test[:64]
-    keras_output = np.asarray(dense_network.model(images.reshape(64, -1).astype(np.float32) / 255))
-    np.testing.assert_allclose(dense_network.probabilities(images), keras_output, atol=1e-5)
+def test_onnx_runtime_equals_keras(dense_network, mnist_small):
+    """The committed samples through the committed .onnx (ONNX Runtime) and the committed .keras (Keras)."""
+    images = mnist_small.x_test
+    keras_output = np.asarray(dense_network.model(images.reshape(len(images), -1).astype(np.float32) / 255))
+    np.testing.assert_allclose(dense_network.probabilities(images), keras_output, atol=1e-6)
     floats = images.astype(np.float32) / 255
-    np.testing.assert_allclose(dense_network.probabilities(floats), keras_output, atol=1e-5)
+    np.testing.assert_allclose(dense_network.probabilities(floats), keras_output, atol=1e-6)
 
 
 def test_missing_and_corrupt_models_say_how_to_fix_them(tmp_path):
     with pytest.raises(ModelError, match="python train.py"):
         load_network(tmp_path / "dense.keras")
     (tmp_path / "dense.keras").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(ModelError, match="python train.py"):
+    with pytest.raises(ModelError, match="python train.py --onnx-only --out"):  # the .onnx missing
+        load_network(tmp_path / "dense.keras")
+    (tmp_path / "dense.onnx").write_bytes(b"\x08\x07\x12 truncated")
+    with pytest.raises(ModelError, match="python train.py --out"):
         load_network(tmp_path / "dense.keras")
 
 
@@ -89,16 +93,37 @@ def test_convnet_reads_drawings_however_they_are_drawn(cnn_network, pen_dev, con
     assert drawn >= convnet_on_pen_dev["accuracy"] - 0.01 - 1e-9
 
 
-def test_numpy_forward_pass_equals_keras_for_the_convnet(cnn_network, mnist_small):
-    images = mnist_small.x_test[:64]
-    keras_output = np.asarray(cnn_network.model(images[..., None].astype(np.float32) / 255))
-    np.testing.assert_allclose(cnn_network.probabilities(images), keras_output, atol=1e-5)  # NumPy path
-    big_batch = cnn_network.probabilities(mnist_small.x_test[:200])  # in NumPy too, 64 at a time
-    np.testing.assert_allclose(big_batch[:64], keras_output, atol=1e-5)
+def test_onnx_runtime_equals_keras_for_the_convnet(cnn_network, mnist_small):
+    images = mnist_small.x_test  # 1000: in several batches
+    keras_output = np.asarray(cnn_network.model(images[..., None].astype(np.float32) / 255, training=False))
+    np.testing.assert_allclose(cnn_network.probabilities(images), keras_output, atol=1e-6)
+    np.testing.assert_allclose(cnn_network.probabilities(images[:1]), keras_output[:1], atol=1e-6)  # one drawing
+
+
+def test_the_digit_or_not_detector_in_onnx_runtime_equals_keras(mnist_small):
+    import keras
+
+    from digitlab.verdict import load_judge
+
+    images = mnist_small.x_test[:300].astype(np.float32) / 255
+    detector = keras.saving.load_model(model_path("digit_or_not"), compile=False)
+    expected = np.asarray(detector(images[..., None], training=False))
+    np.testing.assert_allclose(load_judge().class_probabilities(images), expected, atol=1e-6)
+
+
+def test_a_network_in_memory_reads_with_keras(mnist_small):
+    """A network just trained (the Train page's) is called directly, with its own input shape."""
+    import keras
+
+    model = keras.saving.load_model(model_path("dense"), compile=False)
+    network = Network("experiment", model=model)
+    assert network.input_shape == (None, 784)
+    expected = np.asarray(model(mnist_small.x_test.reshape(-1, 784).astype(np.float32) / 255, training=False))
+    np.testing.assert_allclose(network.probabilities(mnist_small.x_test), expected, atol=1e-6)
 
 
 def test_a_saved_network_reads_drawings_without_importing_tensorflow():
-    """The Draw page's path: weights straight from the .keras file into NumPy; TensorFlow takes seconds to import."""
+    """The Draw page's path: the .onnx file in ONNX Runtime; TensorFlow takes seconds to import."""
     script = (
         "import sys, numpy as np; from digitlab.config import model_path; "
         "from digitlab.inference import load_network; "
@@ -110,10 +135,13 @@ def test_a_saved_network_reads_drawings_without_importing_tensorflow():
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_path):
-    """Every layer kind the NumPy pass knows, saved and read back without Keras, gives Keras's own answer."""
+def test_every_layer_kind_exports_to_onnx_as_keras_runs_it(tmp_path):
+    """Batch normalisation (moving statistics far from 0 and 1), unpadded and padded convolutions, pooling,
+    dropout: the exported graph, read as the app reads it, gives Keras's own answer."""
     import keras
     from keras import layers
+
+    from digitlab.onnx_export import export_onnx
 
     keras.utils.set_random_seed(3)
     model = keras.Sequential(
@@ -129,8 +157,8 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
             layers.Dropout(0.5),
             layers.Dense(10, activation="softmax", name="answer"),
         ]
-    )  # names Keras does not save by
-    for layer in model.layers:  # moving statistics far from their initial 0 and 1
+    )
+    for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
             layer.set_weights(
                 [
@@ -139,11 +167,12 @@ def test_weights_read_from_the_file_equal_keras_with_batch_normalisation(tmp_pat
                 ]
             )
     model.save(tmp_path / "net.keras")
+    export_onnx(model, tmp_path / "net.onnx")
     network = load_network(tmp_path / "net.keras")
     images = np.random.default_rng(0).uniform(0, 1, (5, 28, 28)).astype(np.float32)
     expected = np.asarray(model(images[..., None], training=False))
-    np.testing.assert_allclose(network.probabilities(images), expected, atol=1e-5)
-    assert network._numpy_layers is not None  # the NumPy path, not a fallback to Keras
+    np.testing.assert_allclose(network.probabilities(images), expected, atol=1e-6)
+    assert network._graph is not None  # ONNX Runtime, not Keras
 
 
 def test_the_server_can_keep_blas_to_one_thread():

@@ -1,5 +1,5 @@
-"""A network's .keras and .json replaced as one pair: processes killed with SIGKILL at every step of a save
-leave the old pair or the new pair, never a mix, and no litter once settled. Standard library only: fast."""
+"""A network's .keras, .onnx and .json replaced as one: processes killed with SIGKILL at every step of a save
+leave the old files or the new files, never a mix, and no litter once settled. Standard library only: fast."""
 
 import hashlib
 import itertools
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from digitlab.model_files import OutputError, check_writable, save_pair, settle
+from digitlab.model_files import OutputError, check_writable, save_network, settle
 from support import ROOT
 
 # Run in a child process before the code under test: arm(n) makes the n-th (from 0) of the file operations
@@ -39,52 +39,59 @@ def arm(kill_at, operations=("replace", "fsync", "unlink", "remove")):
     return tick
 """
 
-SAVE_NEW_PAIR = (
+SAVE_NEW_FILES = (
     KILLER
     + r"""
-from digitlab.model_files import save_pair
+from digitlab.model_files import save_network
 
 NEW = b"new weights " * 40_000  # as OLD, NEW and NEWER below
 tick = arm(int(sys.argv[2]))
 
-def write_model(path):  # killable before it starts and halfway through
-    tick()
-    with open(path, "wb") as file:
-        file.write(NEW[:len(NEW) // 2])
-        file.flush()
+def writer(content):
+    def write(path):  # killable before it starts and halfway through
         tick()
-        file.write(NEW[len(NEW) // 2:])
+        with open(path, "wb") as file:
+            file.write(content[:len(content) // 2])
+            file.flush()
+            tick()
+            file.write(content[len(content) // 2:])
+    return write
 
-save_pair(sys.argv[1], "net", write_model, {"weights": "new"})
+save_network(sys.argv[1], "net", {"weights": "new"}, keras=writer(NEW), onnx=writer(NEW[::-1]))
 """
 )
 
 OLD, NEW, NEWER = (f"{which} weights ".encode() * 40_000 for which in ("old", "new", "newer"))
+FILES = ["net.json", "net.keras", "net.onnx"]
 
 
-def writer(content: bytes):
-    return lambda path: open(path, "wb").write(content)
+def writers(content: bytes) -> dict:
+    """The .keras writer writes `content`, the .onnx writer another file of the same save: `content` reversed."""
+    return {
+        "keras": lambda path: open(path, "wb").write(content),
+        "onnx": lambda path: open(path, "wb").write(content[::-1]),
+    }
 
 
-def pair(folder):
-    return (folder / "net.keras").read_bytes(), (folder / "net.json").read_bytes()
+def files(folder):
+    return tuple((folder / name).read_bytes() for name in ("net.keras", "net.onnx", "net.json"))
 
 
-def test_a_save_killed_at_any_step_leaves_the_old_pair_or_the_new_pair(tmp_path):
+def test_a_save_killed_at_any_step_leaves_the_old_files_or_the_new_files(tmp_path):
     old, new, newer = tmp_path / "old", tmp_path / "new", tmp_path / "newer"
     for folder, content, which in ((old, OLD, "old"), (new, NEW, "new"), (newer, NEWER, "newer")):
-        save_pair(folder, "net", writer(content), {"weights": which})
-    names = {content: which for which, folder in (("old", old), ("new", new)) for content in pair(folder)}
+        save_network(folder, "net", {"weights": which}, **writers(content))
+    names = {content: which for which, folder in (("old", old), ("new", new)) for content in files(folder)}
 
-    def state(folder):  # ("old", "old"), ("new", "old"), ...: which save the .keras and the .json are from
-        return tuple(names.get(content, "neither") for content in pair(folder))
+    def state(folder):  # ("old", "old", "old"), ("new", "old", "old"), ...: which save .keras, .onnx, .json are from
+        return tuple(names.get(content, "neither") for content in files(folder))
 
     before_settling, after_settling = [], []
     for kill_at in itertools.count():
         folder = tmp_path / f"killed-at-{kill_at}"
         shutil.copytree(old, folder)
         child = subprocess.run(
-            [sys.executable, "-c", SAVE_NEW_PAIR, str(folder), str(kill_at)],
+            [sys.executable, "-c", SAVE_NEW_FILES, str(folder), str(kill_at)],
             cwd=ROOT,  # python -c puts the current folder on the path: digitlab is imported from it
             capture_output=True,
             text=True,
@@ -99,62 +106,88 @@ def test_a_save_killed_at_any_step_leaves_the_old_pair_or_the_new_pair(tmp_path)
         shutil.copytree(folder, saved_again)
         settle(folder, "net")
         after_settling.append(state(folder))
-        assert after_settling[-1] in {("old", "old"), ("new", "new")}, f"killed at step {kill_at}"
-        assert sorted(os.listdir(folder)) == ["net.json", "net.keras"]  # no temporary file, journal or lock
-        save_pair(saved_again, "net", writer(NEWER), {"weights": "newer"})  # the next save cleans up too
-        assert pair(saved_again) == pair(newer) and sorted(os.listdir(saved_again)) == ["net.json", "net.keras"]
-    assert kill_at >= 10, "killed at fewer steps than a save has"
-    assert state(folder) == ("new", "new") and sorted(os.listdir(folder)) == ["net.json", "net.keras"]
-    assert ("new", "old") in before_settling  # killed between the two renames: only the journal put it right
-    outcomes = [keras for keras, _ in after_settling]
+        assert after_settling[-1] in {("old",) * 3, ("new",) * 3}, f"killed at step {kill_at}"
+        assert sorted(os.listdir(folder)) == FILES  # no temporary file, journal or lock
+        save_network(saved_again, "net", {"weights": "newer"}, **writers(NEWER))  # the next save cleans up too
+        assert files(saved_again) == files(newer) and sorted(os.listdir(saved_again)) == FILES
+    assert kill_at >= 14, "killed at fewer steps than a save has"
+    assert state(folder) == ("new",) * 3 and sorted(os.listdir(folder)) == FILES
+    assert ("new", "old", "old") in before_settling  # killed between the renames: only the journal put it right
+    assert ("new", "new", "old") in before_settling  # an .onnx of the new weights beside the old report
+    outcomes = [keras for keras, _, _ in after_settling]
     assert outcomes == sorted(outcomes, reverse=True) and set(outcomes) == {"old", "new"}  # old until the commit
 
 
-def test_the_report_names_the_weights_and_both_files_are_readable_by_all(tmp_path):
+def test_the_report_names_both_files_and_all_are_readable_by_all(tmp_path):
     report = {"network": "net"}
-    model_file, report_file = save_pair(tmp_path / "a" / "b", "net", writer(NEW), report)
+    saved = save_network(tmp_path / "a" / "b", "net", report, **writers(NEW))
     assert report == {"network": "net"}  # the caller's dict is left alone
-    saved = json.loads(report_file.read_text())
-    assert saved == {"network": "net", "weights_sha256": hashlib.sha256(NEW).hexdigest()}
-    assert model_file.read_bytes() == NEW and model_file.name == "net.keras" and report_file.name == "net.json"
-    assert {oct(path.stat().st_mode & 0o777) for path in (model_file, report_file)} == {"0o644"}
+    folder = tmp_path / "a" / "b"
+    assert json.loads((folder / "net.json").read_text()) == saved
+    assert saved == {
+        "network": "net",
+        "weights_sha256": hashlib.sha256(NEW).hexdigest(),
+        "onnx_sha256": hashlib.sha256(NEW[::-1]).hexdigest(),
+    }
+    assert files(folder)[:2] == (NEW, NEW[::-1])
+    assert {oct((folder / name).stat().st_mode & 0o777) for name in FILES} == {"0o644"}
 
 
-def test_a_failed_write_leaves_the_old_pair_and_no_litter(tmp_path):
-    save_pair(tmp_path, "net", writer(OLD), {})
-    before = pair(tmp_path)
+def test_a_file_left_out_is_kept_with_its_checksum(tmp_path):
+    """train.py --onnx-only: a new .onnx and its checksum, the .keras and its checksum as they were."""
+    first = save_network(tmp_path, "net", {"network": "net"}, **writers(OLD))
+    keras_before = (tmp_path / "net.keras").read_bytes()
+    again = save_network(tmp_path, "net", first, onnx=writers(NEW)["onnx"])
+    assert (tmp_path / "net.keras").read_bytes() == keras_before and (tmp_path / "net.onnx").read_bytes() == NEW[::-1]
+    assert again == {**first, "onnx_sha256": hashlib.sha256(NEW[::-1]).hexdigest()}
+    assert save_network(tmp_path, "net", {**again, "note": "a report alone"}) == {**again, "note": "a report alone"}
+    assert sorted(os.listdir(tmp_path)) == FILES
+
+
+def test_a_failed_write_leaves_the_old_files_and_no_litter(tmp_path):
+    save_network(tmp_path, "net", {}, **writers(OLD))
+    before = files(tmp_path)
 
     def crash(path):
         open(path, "wb").write(b"half a model")
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        save_pair(tmp_path, "net", crash, {})
-    assert pair(tmp_path) == before and sorted(os.listdir(tmp_path)) == ["net.json", "net.keras"]
+    for failing in ({"keras": crash, "onnx": writers(NEW)["onnx"]}, {"keras": writers(NEW)["keras"], "onnx": crash}):
+        with pytest.raises(KeyboardInterrupt):
+            save_network(tmp_path, "net", {}, **failing)
+        assert files(tmp_path) == before and sorted(os.listdir(tmp_path)) == FILES
 
 
 def test_the_next_save_removes_what_killed_runs_left_and_only_that(tmp_path):
     litter = [".net-k3j_9x2a.keras", ".net-0a1b2c3d.json", ".net-zz99yy88.pending", ".net.pending", ".net.lock"]
+    litter += [".net-q1w2e3r4.onnx"]
     others = [".net-x-k3j_9x2a.keras", ".network-0a1b2c3d.json", ".net-abc.txt", "net-abc.keras", "notes.txt"]
     for entry in litter + others:
         (tmp_path / entry).write_text("left behind")
-    save_pair(tmp_path, "net", writer(NEW), {})
-    assert sorted(os.listdir(tmp_path)) == sorted(others + ["net.json", "net.keras"])
+    save_network(tmp_path, "net", {}, **writers(NEW))
+    assert sorted(os.listdir(tmp_path)) == sorted(others + FILES)
 
 
 def test_settle_finishes_a_committed_save(tmp_path):
-    """A journal whose first rename was done and second was not: settle does the second."""
-    save_pair(tmp_path, "net", writer(OLD), {})
+    """A journal whose first rename was done and the others not: settle does the others."""
+    save_network(tmp_path, "net", {}, **writers(OLD))
     (tmp_path / ".net-aaaaaaaa.keras").write_bytes(NEW)
+    (tmp_path / ".net-cccccccc.onnx").write_bytes(NEW[::-1])
     (tmp_path / ".net-bbbbbbbb.json").write_text("the new report\n")
     (tmp_path / ".net.pending").write_text(
-        json.dumps([[".net-aaaaaaaa.keras", "net.keras"], [".net-bbbbbbbb.json", "net.json"]])
+        json.dumps(
+            [
+                [".net-aaaaaaaa.keras", "net.keras"],
+                [".net-cccccccc.onnx", "net.onnx"],
+                [".net-bbbbbbbb.json", "net.json"],
+            ]
+        )
     )
     os.replace(tmp_path / ".net-aaaaaaaa.keras", tmp_path / "net.keras")
     settle(tmp_path, "net")
-    assert pair(tmp_path) == (NEW, b"the new report\n") and sorted(os.listdir(tmp_path)) == ["net.json", "net.keras"]
+    assert files(tmp_path) == (NEW, NEW[::-1], b"the new report\n") and sorted(os.listdir(tmp_path)) == FILES
     settle(tmp_path, "net")  # idempotent
-    assert pair(tmp_path) == (NEW, b"the new report\n")
+    assert files(tmp_path) == (NEW, NEW[::-1], b"the new report\n")
 
 
 def test_settle_follows_only_a_journal_of_its_own(tmp_path):
@@ -175,8 +208,8 @@ def test_settle_leaves_a_running_save_alone(tmp_path):
         settle(tmp_path, "net")  # another reader, while this save holds the lock
         seen.append(os.path.exists(path))
 
-    save_pair(tmp_path, "net", write_and_settle, {})
-    assert seen == [True] and pair(tmp_path)[0] == NEW
+    save_network(tmp_path, "net", {}, keras=write_and_settle)
+    assert seen == [True] and (tmp_path / "net.keras").read_bytes() == NEW
 
 
 def test_settle_never_raises(tmp_path):

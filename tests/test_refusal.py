@@ -150,7 +150,7 @@ def test_made_up_non_digits_are_refused(kind, mnist_small, judge):
 
 def test_a_verdict_takes_a_few_milliseconds_at_most(judge, convnet, pen_sample):
     inputs, _ = canvas_inputs(pen_sample.subset(np.arange(40)), Rendering())
-    judge.verdict(inputs[0], np.full(10, 0.1))  # the first call builds the convolutions' window indices
+    judge.verdict(inputs[0], np.full(10, 0.1))  # the first call sets up ONNX Runtime's buffers
     times = []
     for x in inputs:
         started = time.perf_counter()

@@ -2,8 +2,8 @@
 pen digits at the same moment, and one switches the sidebar's Network radio; each page shows only its own
 answer and keeps its own choice.
 
-The server gets a temporary networks folder with two networks: model/dense.keras and model/cnn.keras, or
-a copy of dense.keras under the name "cnn" when no convnet is trained (what matters here is a second radio
+The server gets a temporary networks folder with two networks: model/dense.* and model/cnn.*, or a copy of
+dense's files under the name "cnn" when no convnet is trained (what matters here is a second radio
 option, not how well it reads). The browser is pytest-playwright's (conftest.py); skipped like
 tests/test_browser.py when Chromium is missing, unless DIGITLAB_REQUIRE_BROWSER=1.
 """
@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_pages.shared import CLEAR, NO_ANSWER
-from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, report_path
+from digitlab.config import MODEL_DIR_VARIABLE, NETWORK_NAMES, NETWORK_TITLES, model_path, onnx_path, report_path
 from digitlab.pen import canvas_strokes
 from support import ROOT, SLOW, prediction
 from tools.browser import (
@@ -48,6 +48,7 @@ def server_url(tmp_path_factory):
     for name in NETWORKS:
         source = name if model_path(name).is_file() else "dense"
         shutil.copy(model_path(source), model_path(name, networks))
+        shutil.copy(onnx_path(source), onnx_path(name, networks))
         if report_path(source).is_file():
             shutil.copy(report_path(source), report_path(name, networks))
     env = {"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"), MODEL_DIR_VARIABLE: str(networks)}

@@ -14,8 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from digitlab.config import model_path, report_path
+from digitlab.config import model_path, onnx_path, report_path
 from digitlab.inference import load_network
+from digitlab.model_errors import ModelError
 from digitlab.model_files import settle
 from digitlab.report import Report
 from support import DATA, ROOT
@@ -33,7 +34,7 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
         "--data", str(DATA / "mnist_small.npz"), "--limit", "2000", "--epochs", "1", "--out", str(tmp_path)
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.test.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.onnx", "dense.test.npz"]
     # no temporary files left; the test-set answers kept for the Mistakes page
 
     report = Report.load(tmp_path / "dense.json")
@@ -45,9 +46,13 @@ def test_trains_saves_and_reloads(tmp_path, mnist_small):
     assert {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "running_accuracy"} <= set(epoch)
     assert report.test_accuracy == epoch["test_accuracy"] and report.data["sha256"] == mnist_small.checksum()
     assert report.weights_sha256 == hashlib.sha256((tmp_path / "dense.keras").read_bytes()).hexdigest()
+    assert report.onnx_sha256 == hashlib.sha256((tmp_path / "dense.onnx").read_bytes()).hexdigest()
 
     network = load_network(tmp_path / "dense.keras")
-    predicted = network.probabilities(mnist_small.x_test).argmax(axis=1)
+    probabilities = network.probabilities(mnist_small.x_test)  # ONNX Runtime, from the .onnx
+    keras_output = network.model(mnist_small.x_test.reshape(-1, 784).astype(np.float32) / 255, training=False)
+    np.testing.assert_allclose(probabilities, np.asarray(keras_output), atol=1e-6)
+    predicted = probabilities.argmax(axis=1)
     accuracy = (predicted == mnist_small.y_test).mean()
     assert abs(accuracy - report.test_accuracy) < 1e-3  # same test set, same network, same figure
     assert accuracy > 0.8
@@ -100,7 +105,7 @@ def test_interrupted_save_keeps_the_old_model(tmp_path, monkeypatch, mnist_small
     with pytest.raises(KeyboardInterrupt):
         training.save(model, report, tmp_path, "dense")
     assert (tmp_path / "dense.keras").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.onnx"]
     assert np.isfinite(load_network(tmp_path / "dense.keras").probabilities(mnist_small.x_test[:5])).all()
 
 
@@ -157,29 +162,30 @@ import runpy
 from digitlab import model_files
 
 kill_at, sys.argv = int(sys.argv[1]), ["train.py", *sys.argv[2:]]
-save_pair = model_files.save_pair
+save_network = model_files.save_network
 
-def save_pair_then_die(folder, name, write_model, report):
+def save_network_then_die(folder, name, report, keras, onnx):
     def write_then_arm(path):
-        write_model(path)
+        onnx(path)
         arm(kill_at, operations=("replace",))  # counted from here: the journal's rename, then the .keras's, ...
-    return save_pair(folder, name, write_then_arm, report)
+    return save_network(folder, name, report, keras=keras, onnx=write_then_arm)
 
-model_files.save_pair = save_pair_then_die  # before train.py imports digitlab.training, which imports it
+model_files.save_network = save_network_then_die  # before train.py imports digitlab.training, which imports it
 runpy.run_path("train.py", run_name="__main__")
 """
 )
 
 
-def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_path, mnist_small):
-    """The issue's case: killed inside save(), train.py had left new weights beside the old report."""
-    for path in (model_path("dense"), report_path("dense")):
+def test_train_killed_between_its_renames_leaves_matching_files_once_settled(tmp_path, mnist_small):
+    """The issue's case: killed inside save(), train.py had left new weights beside the old report (and now
+    could leave them beside the old .onnx)."""
+    for path in (model_path("dense"), onnx_path("dense"), report_path("dense")):
         shutil.copy(path, tmp_path)
-    old_report = report_path("dense", tmp_path).read_bytes()
-    killed_before_renaming_the_report = [sys.executable, "-u", "-c", KILL_TRAIN_WHILE_SAVING, "2"]  # journal, .keras
+    old_report, old_onnx = report_path("dense", tmp_path).read_bytes(), onnx_path("dense", tmp_path).read_bytes()
+    killed_before_renaming_the_onnx = [sys.executable, "-u", "-c", KILL_TRAIN_WHILE_SAVING, "2"]  # journal, .keras
     result = subprocess.run(
         [
-            *killed_before_renaming_the_report,
+            *killed_before_renaming_the_onnx,
             "--data",
             str(DATA / "mnist_small.npz"),
             "--limit",
@@ -198,11 +204,43 @@ def test_train_killed_between_its_two_renames_leaves_a_pair_once_settled(tmp_pat
     assert "Training 'dense' on 300 images" in result.stdout and "Saved" not in result.stdout
     weights = model_path("dense", tmp_path).read_bytes()
     assert weights != model_path("dense").read_bytes() and report_path("dense", tmp_path).read_bytes() == old_report
+    assert onnx_path("dense", tmp_path).read_bytes() == old_onnx  # the new weights beside the old .onnx, until...
 
     settle(tmp_path, "dense")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.onnx"]
     report = Report.load(report_path("dense", tmp_path))
-    assert model_path("dense", tmp_path).read_bytes() == weights  # the new pair, finished
+    assert model_path("dense", tmp_path).read_bytes() == weights  # the new files, finished
     assert report.weights_sha256 == hashlib.sha256(weights).hexdigest()
+    assert (
+        report.onnx_sha256
+        == hashlib.sha256(onnx_path("dense", tmp_path).read_bytes()).hexdigest()
+        != (hashlib.sha256(old_onnx).hexdigest())
+    )
     assert report.recipe.training_images == 300
     assert np.isfinite(load_network(model_path("dense", tmp_path)).probabilities(mnist_small.x_test[:5])).all()
+
+
+def test_onnx_only_exports_the_saved_network_without_training(tmp_path, mnist_small):
+    """A network saved before the app read .onnx files: refused with the command, which then makes its .onnx."""
+    shutil.copy(model_path("dense"), tmp_path)
+    report = json.loads(report_path("dense").read_text())
+    del report["onnx_sha256"]
+    report_path("dense", tmp_path).write_text(json.dumps(report))
+    with pytest.raises(ModelError, match="--onnx-only"):
+        load_network(model_path("dense", tmp_path))
+
+    result = run_train("--onnx-only", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.json", "dense.keras", "dense.onnx"]
+    saved = json.loads(report_path("dense", tmp_path).read_text())
+    assert saved == {**report, "onnx_sha256": hashlib.sha256(onnx_path("dense", tmp_path).read_bytes()).hexdigest()}
+    exported = load_network(model_path("dense", tmp_path)).probabilities(mnist_small.x_test[:100])
+    np.testing.assert_allclose(exported, load_network(model_path("dense")).probabilities(mnist_small.x_test[:100]))
+
+
+def test_onnx_only_refuses_weights_its_report_does_not_describe(tmp_path):
+    shutil.copy(model_path("dense"), tmp_path)
+    shutil.copy(report_path("cnn"), report_path("dense", tmp_path))
+    result = run_train("--onnx-only", "--out", str(tmp_path))
+    assert result.returncode == 2 and "does not describe the weights" in result.stderr
+    assert "Traceback" not in result.stderr and not onnx_path("dense", tmp_path).exists()

@@ -3,7 +3,9 @@
     python -m tools.make_bad_models
 
 Every page and the command line must answer each with one clear message, never a traceback; the Lambda
-file carries Python code that must never run (it would create $DIGITLAB_LAMBDA_MARKER).
+file carries Python code that must never run (it would create $DIGITLAB_LAMBDA_MARKER). The .keras files
+are what the Inside page loads into Keras; the .onnx files, in bad_models/onnx/, what every page reads
+drawings with (a folder or an unreadable file in their place are made by the tests themselves).
 """
 
 import io
@@ -12,18 +14,26 @@ import zipfile
 from pathlib import Path
 
 from digitlab.backend import import_keras
+from digitlab.onnx_export import export_onnx
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "bad_models"
+ONNX_OUT = OUT / "onnx"
 
 
-def tiny(keras, inputs: int = 784):
+def tiny(keras, inputs: int = 784, outputs: int = 10):
     """The smallest network of the seed network's form: pixels -> Dense(10, softmax)."""
-    return keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(outputs, activation="softmax")])
 
 
-def saved(model) -> bytes:
-    path = OUT / ".tmp.keras"
-    model.save(path)
+def two_headed(keras):
+    """Pixels -> ten probabilities and a second answer beside them."""
+    pixels = keras.Input((784,))
+    return keras.Model(pixels, [keras.layers.Dense(10, activation="softmax")(pixels), keras.layers.Dense(1)(pixels)])
+
+
+def saved(model, suffix: str = ".keras") -> bytes:
+    path = OUT / f".tmp{suffix}"
+    model.save(path) if suffix == ".keras" else export_onnx(model, path)
     data = path.read_bytes()
     path.unlink()
     return data
@@ -72,9 +82,19 @@ def main() -> None:
             keras.Sequential([keras.Input((784,)), code, keras.layers.Dense(10, activation="softmax")])
         ),
     }
-    for name, data in files.items():
-        (OUT / name).write_bytes(data)
-        print(f"{name}: {len(data):,} bytes")
+    good_graph = saved(tiny(keras), ".onnx")
+    graphs = {
+        "truncated.onnx": good_graph[: len(good_graph) // 2],
+        "not_onnx.onnx": b"This is a text file that someone renamed to .onnx.\n",
+        "wrong_input_shape.onnx": saved(tiny(keras, inputs=100), ".onnx"),
+        "five_outputs.onnx": saved(tiny(keras, outputs=5), ".onnx"),
+        "two_outputs.onnx": saved(two_headed(keras), ".onnx"),
+    }
+    ONNX_OUT.mkdir(exist_ok=True)
+    for folder, made in ((OUT, files), (ONNX_OUT, graphs)):
+        for name, data in made.items():
+            (folder / name).write_bytes(data)
+            print(f"{name}: {len(data):,} bytes")
 
 
 if __name__ == "__main__":

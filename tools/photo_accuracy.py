@@ -76,7 +76,7 @@ def main(argv=None) -> None:
     parser.add_argument("--pen", default="../shared/data/pen_digits_dev.npz", help="a pen-digit .npz")
     parser.add_argument("--count", type=int, default=1000, help="how many digits, spread over all writers")
     parser.add_argument("--seed", type=int, default=0, help="seed of the choice of digits and of the photos")
-    parser.add_argument("--model", default=None, help="a saved .keras network (default: the app's best)")
+    parser.add_argument("--model", default=None, help="a saved network, its .keras or .onnx (default: the app's best)")
     parser.add_argument(
         "--errors", metavar="PNG", help="save the photos misread by photo_to_mnist, as the network saw them"
     )

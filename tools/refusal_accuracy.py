@@ -35,7 +35,7 @@ MEASURE_SEED = 2026  # the made-up non-digits' seed: training uses 0 (and 1000 f
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default="../shared/data", help="folder with the pen sets and mnist.npz")
-    parser.add_argument("--model-dir", default=str(MODEL_DIR), help=f"folder with {DETECTOR_NAME}.keras/.json")
+    parser.add_argument("--model-dir", default=str(MODEL_DIR), help=f"folder with {DETECTOR_NAME}.onnx/.json")
     parser.add_argument("--limit", type=int, help="at most N pen letters, N pen digits and N MNIST test digits")
     parser.add_argument("--synthetic", type=int, default=500, help="made-up non-digits per kind (default 500)")
     parser.add_argument(

@@ -1,6 +1,7 @@
-"""Train the "digit or not" detector of digitlab.verdict and save it as model/digit_or_not.keras + .json.
+"""Train the "digit or not" detector of digitlab.verdict and save it as model/digit_or_not.keras, .onnx and .json.
 
     nice -n 10 python -m tools.train_refusal [--data ../shared/data/mnist.npz] [--out model] [--seed 0]
+    python -m tools.train_refusal --onnx-only [--out model]   # the .onnx the app reads, from the saved .keras
 
 Digits: MNIST training images 0-49 999, half as MNIST has them and half redrawn by digitlab.augment
 (slant, rotation, thickness, the styles MNIST lacks), since drawings on the canvas vary like that.
@@ -23,7 +24,6 @@ inputs; "seconds" in the report says how long the committed run took. --quick do
 """
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -32,7 +32,9 @@ import numpy as np
 
 from digitlab.config import MODEL_DIR, model_path
 from digitlab.data import load_mnist
+from digitlab.model_files import save_network, sha256_of
 from digitlab.non_digits import NON_DIGIT_KINDS, hand_digit_inputs, non_digit_inputs
+from digitlab.onnx_export import add_onnx, export_onnx
 from digitlab.verdict import DETECTOR_NAME, DIGIT, DigitJudge, load_judge
 
 TRAIN_DIGITS = 50_000  # MNIST training images used as digits; the rest choose the threshold
@@ -49,9 +51,12 @@ CHECK_SEED_OFFSET = 1000
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/mnist.npz", help="MNIST .npz (Keras keys)")
-    parser.add_argument("--out", default=str(MODEL_DIR), help="folder for digit_or_not.keras and .json")
+    parser.add_argument("--out", default=str(MODEL_DIR), help="folder for digit_or_not.keras, .onnx and .json")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a tenth of the images (to try the script)")
+    parser.add_argument(
+        "--onnx-only", action="store_true", help="do not train: export the saved detector to .onnx, its report updated"
+    )
     return parser.parse_args(argv)
 
 
@@ -153,6 +158,9 @@ def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.onnx_only:
+        print(f"Saved {add_onnx(args.out, DETECTOR_NAME)}")
+        return
     started = time.perf_counter()
     scale = 0.1 if args.quick else 1.0
     mnist = load_mnist(args.data)
@@ -160,15 +168,16 @@ def main(argv=None) -> None:
     print("drawing the training set", flush=True)
     inputs, classes, counts = training_set(mnist, args.seed, scale)
     print(f"training on {len(inputs)} inputs ({time.perf_counter() - started:.0f} s)", flush=True)
-    detector = fit_detector(inputs, classes, cnn_path, args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    detector_path = out / f"{DETECTOR_NAME}.keras"
-    without_optimizer(detector).save(detector_path)
-    report_path = out / f"{DETECTOR_NAME}.json"
-    report = {"classes": list(CLASSES), "threshold": 0.5}
-    report_path.write_text(json.dumps(report))
-    judge = load_judge(out)
+    detector = without_optimizer(fit_detector(inputs, classes, cnn_path, args.seed))
+    # Saved with a provisional threshold first: the threshold is measured with the detector as the app reads it.
+    report = save_network(
+        args.out,
+        DETECTOR_NAME,
+        {"classes": list(CLASSES), "threshold": 0.5},
+        keras=detector.save,
+        onnx=lambda path: export_onnx(detector, path),
+    )
+    judge = load_judge(args.out)
     threshold, figures = held_out_figures(judge, mnist, args.seed, scale)
     report.update(
         {
@@ -176,7 +185,7 @@ def main(argv=None) -> None:
             "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999 redrawn "
             "by digitlab.augment",
             "network": "model/cnn.keras's layers up to its Dense(512) (its weights as the start, sha256 "
-            f"{_sha256(cnn_path)[:12]}...), then Dense({len(CLASSES)}, softmax); all layers trained",
+            f"{sha256_of(cnn_path)[:12]}...), then Dense({len(CLASSES)}, softmax); all layers trained",
             "training": f"Adam {LEARNING_RATE:g} with cosine decay, {EPOCHS} epochs, batch {BATCH}, classes weighted: "
             "digits half, non-digits half",
             "training_inputs": counts,
@@ -184,15 +193,9 @@ def main(argv=None) -> None:
             "quick": args.quick,
             "held_out": figures,
             "seconds": round(time.perf_counter() - started, 1),
-            "weights_sha256": _sha256(detector_path),
         }
     )
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    print(json.dumps(save_network(args.out, DETECTOR_NAME, report), indent=2))  # the same files, the final report
 
 
 if __name__ == "__main__":
