@@ -281,7 +281,8 @@ def digit_mask(ink: np.ndarray) -> np.ndarray | None:
         return None
     seed = max(candidates, key=lambda k: stats[k, cv2.CC_STAT_AREA] * _centrality(centroids[k], ink.shape))
     mask = np.isin(labels, _grown_group(seed, candidates, stats)) & (binary > 0)
-    if not _big_enough(mask) or not _stands_out(ink, mask):
+    edges = np.isin(labels, [k for k in range(1, count) if _touches_border(stats[k], ink.shape)])
+    if not _big_enough(mask) or not _stands_out(ink, mask, edges):
         return None
     return mask
 
@@ -294,15 +295,19 @@ def _big_enough(mask: np.ndarray) -> bool:
     return max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= MIN_DIGIT * max(mask.shape)
 
 
-def _stands_out(ink: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the strokes are STAND_OUT times darker than any blot in the middle of the picture besides them.
+def _stands_out(ink: np.ndarray, mask: np.ndarray, edges: np.ndarray) -> bool:
+    """Whether the strokes are STAND_OUT times darker than any blot in the middle of the picture besides them
+    and the shapes that run to its border (`edges`: the desk, the paper's edge).
 
     On paper they are, even in pencil; on a desk with no paper, the darkest grain is no darker than the
     rest of it. Blots are what a small opening keeps: a desk's or the paper's mottling, but not the thin
-    traces that printed lines leave behind, which on squared paper are nearly as dark as a pencil.
+    traces that printed lines leave behind, which on squared paper are nearly as dark as a pencil. A desk
+    that reaches into the middle from a side is already set apart, as it is when the digit is chosen: its
+    grain would otherwise outshine a pencil's digit on the paper beside it.
     """
     middle = np.zeros_like(mask)
     middle[_middle(ink.shape)] = True
+    middle &= ~edges
     strokes = float(np.percentile(ink[mask], 90))
     blots = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     rest = blots[middle & ~mask]
@@ -340,11 +345,15 @@ def _may_be_digit(stat: np.ndarray, centroid: np.ndarray, shape: tuple[int, int]
     """Big enough not to be grain, clear of the picture's border (the desk, the paper's edge) and not
     centred in its outer band (what is left of them)."""
     height, width = shape
-    left, top, w, h, area = stat
-    if area < MIN_SHAPE * height * width or left == 0 or top == 0 or left + w == width or top + h == height:
+    if stat[cv2.CC_STAT_AREA] < MIN_SHAPE * height * width or _touches_border(stat, shape):
         return False
     x, y = centroid[0] / width, centroid[1] / height
     return min(x, 1 - x, y, 1 - y) >= BORDER_BAND
+
+
+def _touches_border(stat: np.ndarray, shape: tuple[int, int]) -> bool:
+    left, top, w, h = stat[:4]
+    return left == 0 or top == 0 or left + w == shape[1] or top + h == shape[0]
 
 
 def _centrality(centroid: np.ndarray, shape: tuple[int, int]) -> float:

@@ -202,6 +202,18 @@ def test_what_comes_in_from_the_border_is_not_the_digit():
     assert mask[150:250, 140:144].all()
 
 
+def test_a_grained_desk_reaching_into_the_middle_does_not_hide_a_pencil_digit():
+    """A wood desk's dark stripes, beyond the paper's edge and well into the photo's middle, are no reason to
+    doubt the faint digit on the paper: they run to the border, so they are the desk (seen in a photo of
+    tools.make_photos, a pencil 8 that was read as no digit at all)."""
+    ink = np.zeros((400, 300), np.float32)
+    for left in range(0, 130, 8):  # the desk's grain, from the left border to 43 % of the width
+        ink[:, left : left + 4] = 0.8
+    ink[150:250, 200:203] = 0.35  # a pencil's stroke on the paper
+    mask = digit_mask(ink)
+    assert mask is not None and mask[:, :130].sum() == 0 and mask[150:250, 200:203].all()
+
+
 def test_a_hairline_is_thickened_to_mnists_stroke_width():
     ink = np.zeros((300, 300), np.uint8)
     ink[50:250, 150] = 255  # a 1 drawn with a ballpoint: 1 px wide, 200 px high
