@@ -141,7 +141,7 @@ def uploaded_input():
     st.image(
         image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE, alt="The uploaded photo"
     )
-    from digitlab.photo import photo_to_mnist  # here: OpenCV takes 0.1-0.3 s to import, and drawing needs none
+    from digitlab.photo import photo_to_mnist  # here: OpenCV is slow to import, and drawing needs none
 
     return photo_to_mnist(image), image  # on paper: lighting, printed lines, the desk (digitlab.photo)
 

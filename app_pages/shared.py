@@ -210,7 +210,7 @@ def history_chart(
     charts side by side share their scale), as a Vega-Lite spec.
 
     A plain spec, like probability_chart's: the Train page redraws it every second while a training runs,
-    and building it with Altair and pandas held the server (and everyone's drawing) for ~75 ms each time."""
+    and building it with Altair and pandas held the server (and everyone's drawing) for tens of ms each time."""
     accuracy = measure == "accuracy"
     points = [point for point in history_points(history) if point["measure"] == measure]
     return {

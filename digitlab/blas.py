@@ -2,7 +2,7 @@
 
 NumPy's OpenBLAS splits a product as small as one drawing's convolution (196 x 288 by 288 x 64) over
 every core, and its helper threads then spin, waiting for more work: on a 2-core server each stroke
-cost 64 ms of CPU instead of 19, and a classroom of strokes queued behind the spinning. Many requests
+cost about three times the CPU, and a classroom of strokes queued behind the spinning. Many requests
 at once are the parallelism a server needs; each product on one thread is the fastest way to answer it.
 The networks now run in ONNX Runtime, set to one thread the same way (digitlab.onnx_reader); NumPy's
 products that remain (preprocessing, the pages' pictures) keep this rule.

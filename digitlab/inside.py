@@ -77,7 +77,7 @@ _extractors: dict[int, object] = {}
 
 
 def _extractor(model):
-    """A Keras model that returns every layer's output; built once per network (building costs ~0.1 s)."""
+    """A Keras model that returns every layer's output; built once per network (building it is slow)."""
     key = id(model)
     if key not in _extractors:
         import keras

@@ -2,8 +2,8 @@
 
 A page reruns its script for every interaction, so a training cannot run inside it: `LiveTraining` starts
 digitlab.training_worker and offers `progress()`, a snapshot the page polls. A child process, not a thread
-of the server (issue #11: a training in a server thread raised everyone's mouse-up -> answer p95 on the
-Draw page from about 0.4 s to 1.2 s), because:
+of the server (issue #11: a training in a server thread tripled everyone's mouse-up -> answer p95 on the
+Draw page), because:
 
 - the GIL: Keras's `fit` runs Python between TensorFlow's kernels, and in the server every session's
   request handling waited for it; a child has an interpreter of its own;
