@@ -54,18 +54,27 @@ class PenDigits:
 
 
 def load_pen_digits(path: str | Path) -> PenDigits:
+    return _load_pen_file(path, "pen-digit", lambda labels: labels.astype(np.int64))
+
+
+def load_pen_letters(path: str | Path) -> PenDigits:
+    """The pen letters (non-digits, to measure "not a digit") in the same layout, with one-character labels."""
+    return _load_pen_file(path, "pen-letter", lambda labels: labels)
+
+
+def _load_pen_file(path: str | Path, kind: str, labelled) -> PenDigits:
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"No such pen-digit file: {path}.")
+        raise DataError(f"No such {kind} file: {path}.")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in PEN_KEYS if key not in npz.files]
             if missing:
                 raise DataError(
-                    f"{path} lacks the key(s) {', '.join(missing)}; a pen-digit file has {', '.join(PEN_KEYS)}."
+                    f"{path} lacks the key(s) {', '.join(missing)}; a {kind} file has {', '.join(PEN_KEYS)}."
                 )
             return PenDigits(
-                labels=npz["labels"].astype(np.int64),
+                labels=labelled(npz["labels"]),
                 sources=npz["source"],
                 offsets=npz["offsets"],
                 stroke_offsets=npz["stroke_offsets"],
@@ -74,7 +83,7 @@ def load_pen_digits(path: str | Path) -> PenDigits:
     except DataError:
         raise
     except Exception as error:
-        raise DataError(f"{path} is not a readable pen-digit .npz ({error}).") from error
+        raise DataError(f"{path} is not a readable {kind} .npz ({error}).") from error
 
 
 def canvas_strokes(

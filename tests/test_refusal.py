@@ -13,7 +13,7 @@ from digitlab.config import CANVAS_SIZE, model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
 from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
-from digitlab.pen import PenDigits, render_strokes
+from digitlab.pen import load_pen_letters, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
 from support import DATA, ROOT
@@ -113,14 +113,7 @@ def test_single_drawn_digits_are_read(name, strokes, judge, convnet):
 
 @pytest.fixture(scope="module")
 def pen_letters():
-    with np.load(DATA / "pen_letters_sample.npz", allow_pickle=False) as npz:
-        return PenDigits(
-            labels=npz["labels"],
-            sources=npz["source"],
-            offsets=npz["offsets"],
-            stroke_offsets=npz["stroke_offsets"],
-            points=npz["points"].astype(np.float32),
-        )
+    return load_pen_letters(DATA / "pen_letters_sample.npz")
 
 
 def test_most_real_letters_that_are_not_digit_like_are_refused(pen_letters, judge):

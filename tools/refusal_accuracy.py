@@ -24,7 +24,7 @@ from digitlab.data import load_mnist
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
 from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
-from digitlab.pen import PenDigits, load_pen_digits
+from digitlab.pen import PenDigits, load_pen_digits, load_pen_letters
 from digitlab.verdict import DETECTOR_NAME, load_judge
 
 TEST_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "pen_letters_sample.npz"
@@ -51,18 +51,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         help=f"only write {TEST_SAMPLE} ({TEST_SAMPLE_SIZE} random letters that are not digit-like)",
     )
     return parser.parse_args(argv)
-
-
-def load_pen_letters(path: Path) -> PenDigits:
-    """The pen letters in the pen-digit layout, with one-character string labels."""
-    with np.load(path, allow_pickle=False) as npz:
-        return PenDigits(
-            labels=npz["labels"],
-            sources=npz["source"],
-            offsets=npz["offsets"],
-            stroke_offsets=npz["stroke_offsets"],
-            points=npz["points"].astype(np.float32),
-        )
 
 
 def sample(pen: PenDigits, limit: int | None) -> PenDigits:
