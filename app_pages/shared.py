@@ -211,7 +211,6 @@ def history_chart(
 
     A plain spec, like probability_chart's: the Train page redraws it every second while a training runs,
     and building it with Altair and pandas held the server (and everyone's drawing) for tens of ms each time."""
-    accuracy = measure == "accuracy"
     points = [point for point in history_points(history) if point["measure"] == measure]
     return {
         "title": title,
@@ -219,19 +218,8 @@ def history_chart(
         "data": {"values": points},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {
-                "field": "epoch",
-                "type": "quantitative",
-                "scale": {"domain": [1, max(2, epochs)]},
-                "axis": {"tickMinStep": 1},
-            },
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "title": measure,
-                "scale": {"zero": False} if values is None else {"domain": list(values), "nice": False},
-                "axis": {"format": "%" if accuracy else ".2f"},
-            },
+            "x": {**EPOCH_AXIS, "scale": {"domain": [1, max(2, epochs)]}},
+            "y": _value_axis(measure, values),
             "color": {
                 "field": "set",
                 "type": "nominal",
@@ -239,19 +227,35 @@ def history_chart(
                 "scale": {"domain": ["training", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]},
             },
             "strokeDash": {"field": "set", "type": "nominal", "legend": None},
-            "tooltip": [
-                {"field": "set", "type": "nominal"},
-                {"field": "epoch", "type": "quantitative"},
-                {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"},
-            ],
+            "tooltip": [{"field": "set", "type": "nominal"}, *_point_tooltip(measure)],
         },
     }
+
+
+EPOCH_AXIS = {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}}
+
+
+def _value_axis(measure: str, values: tuple[float, float] | None = None) -> dict:
+    """The y axis of an accuracy (in %) or a loss: zoomed to the curves, unless `values` fixes its range."""
+    return {
+        "field": "value",
+        "type": "quantitative",
+        "title": measure,
+        "scale": {"zero": False} if values is None else {"domain": list(values), "nice": False},
+        "axis": {"format": "%" if measure == "accuracy" else ".2f"},
+    }
+
+
+def _point_tooltip(measure: str) -> list[dict]:
+    return [
+        {"field": "epoch", "type": "quantitative"},
+        {"field": "value", "type": "quantitative", "format": ".2%" if measure == "accuracy" else ".4f"},
+    ]
 
 
 def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> dict:
     """Several trainings' curves of one measure, one colour per run (named in the legend), training solid and
     test dashed, as a Vega-Lite spec like history_chart's."""
-    accuracy = measure == "accuracy"
     points = [
         {**point, "run": name}
         for name, history in runs
@@ -264,14 +268,8 @@ def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> 
         "data": {"values": points},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "scale": {"zero": False},
-                "title": measure,
-                "axis": {"format": "%" if accuracy else ".2f"},
-            },
+            "x": EPOCH_AXIS,
+            "y": _value_axis(measure),
             "color": {
                 "field": "run",
                 "type": "nominal",
@@ -289,8 +287,7 @@ def runs_chart(runs: list[tuple[str, list[dict]]], measure: str, title: str) -> 
             "tooltip": [
                 {"field": "run", "type": "nominal"},
                 {"field": "set", "type": "nominal"},
-                {"field": "epoch", "type": "quantitative"},
-                {"field": "value", "type": "quantitative", "format": ".2%" if accuracy else ".4f"},
+                *_point_tooltip(measure),
             ],
         },
     }

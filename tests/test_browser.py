@@ -446,7 +446,7 @@ def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_c
         expect(student.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_disabled()
         expect(student.get_by_test_id("stMain").get_by_role("button", name="Start training")).to_be_disabled()
         student.get_by_role("heading", name="The class's training").scroll_into_view_if_needed()
-        expect(student.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+        expect(student.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible(timeout=SLOW)
         student.screenshot(path=str(ROOT / "docs" / "train-page-watching.png"))  # for the README
     finally:
         teacher.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
