@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages.colours import BLUE, GREY, ORANGE, RUN_COLOURS
 from digitlab.backend import import_keras
-from digitlab.collection import ClassCollection, default_database
+from digitlab.collection import ClassCollection
 from digitlab.config import CLASS_NAMES, model_path, modified_time, onnx_path
 from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
@@ -138,13 +138,9 @@ def digit_judge() -> DigitJudge | None:
         return None
 
 
-@st.cache_resource
-def _cached_collection(path: str) -> ClassCollection:
-    return ClassCollection(path)
-
-
 def class_collection() -> ClassCollection:
-    return _cached_collection(str(default_database()))
+    """The collection of this session's class, in the store $DIGITLAB_CLASS_DB names (digitlab.database)."""
+    return ClassCollection()
 
 
 def probability_chart(probabilities: np.ndarray, title: str) -> dict:

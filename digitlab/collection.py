@@ -1,80 +1,37 @@
-"""The class's own digits: drawings saved with the label their author gave, in a local SQLite file.
+"""The class's own digits: drawings saved with the label their author gave, in the class store.
 
 Each saved drawing keeps the network's 28 x 28 input (what any network can be re-tested on), a small
 re-encoded picture of what was drawn or photographed (never the upload itself: a 19 MB photo would
 become a 19 MB row), the label, what the network said, which network and when. So a row costs at most
-about 80 KB, and the store at most MAX_DRAWINGS rows. Listing the drawings never reads the pictures,
-so the Our class page costs the same whatever was uploaded.
+about 80 KB, and a class's collection at most MAX_DRAWINGS rows. Listing the drawings never reads the
+pictures, so the Our class page costs the same whatever was uploaded.
 
-SQLite in WAL mode lets a classroom of sessions save at once without losing a row. A save waits for
-another writer at most BUSY_TIMEOUT_S, then fails: a visitor gets an answer within seconds, not a hang.
-Every failure of the file (locked, read-only, damaged, in a folder that cannot be made) is a StoreError
-whose message a visitor can act on; the server's log keeps the path and SQLite's own words.
+A collection is one class's (digitlab.classes: a class code; without one, the server's default class):
+every query names the class, so no class sees, exports or deletes another's drawings. The store is a
+SQLite file or a PostgreSQL server (digitlab.database), its tables those of digitlab.schema, brought up
+to date on first use.
 """
 
+import hashlib
 import io
-import logging
-import os
-import sqlite3
-import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 from PIL import Image
 
 from digitlab.config import CANVAS_SIZE, IMAGE_SIZE, NUM_CLASSES
+from digitlab.database import StoreError, as_url, default_url, engine, is_postgres, transaction
 from digitlab.preprocess import grayscale
+from digitlab.schema import DEFAULT_CLASS, drawings, migrate
 
-DATABASE_VARIABLE = "DIGITLAB_CLASS_DB"  # set it to keep the collection somewhere else
-BUSY_TIMEOUT_S = 3  # one save takes milliseconds, so a class's saves queue well within this
 MAX_DRAWINGS = 5_000  # a class of 30 saving 150 drawings each; then the teacher exports and clears
 PICTURE_SIDE = CANVAS_SIZE  # px: the longer side of a saved picture, a canvas's worth
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS drawings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created TEXT NOT NULL,
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    predicted INTEGER CHECK (predicted BETWEEN 0 AND 9),
-    network TEXT,
-    pixels BLOB NOT NULL,
-    picture BLOB
-)
-"""
-
-# What a visitor is told for each kind of SQLite failure (sqlite3.Error.sqlite_errorname).
-BUSY = "The class's collection is busy with other saves. Try again in a moment."
-FAILURES = {
-    "SQLITE_BUSY": BUSY,
-    "SQLITE_LOCKED": BUSY,
-    "SQLITE_READONLY": "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher.",
-    "SQLITE_NOTADB": "The class's collection file is damaged. Tell the teacher.",
-    "SQLITE_CORRUPT": "The class's collection file is damaged. Tell the teacher.",
-    "SQLITE_FULL": "The server's disk is full, so nothing can be saved. Tell the teacher.",
-}
-UNAVAILABLE = "The class's collection cannot be opened on this server. Tell the teacher."
-
-log = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """The collection cannot be read or written now; the message tells a visitor what to do."""
-
-
-def default_database() -> Path:
-    """$DIGITLAB_CLASS_DB, else digitlab/class-digits.sqlite in the user's data folder (never the repository)."""
-    if os.environ.get(DATABASE_VARIABLE):
-        return Path(os.environ[DATABASE_VARIABLE])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "digitlab" / "class-digits.sqlite"
+_migrated: set[str] = set()
+_migrating = threading.Lock()
 
 
 def small_picture(picture) -> bytes:
@@ -84,6 +41,15 @@ def small_picture(picture) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def ready(url: str) -> str:
+    """`url`, its store migrated (once per process; a failure is a StoreError, and the next use tries again)."""
+    with _migrating:
+        if url not in _migrated:
+            migrate(url)
+            _migrated.add(url)
+    return url
 
 
 @dataclass(frozen=True)
@@ -97,12 +63,13 @@ class SavedDrawing:
 
 
 class ClassCollection:
-    """The store at `path`. Nothing touches the file until it is first used, so making one never fails."""
+    """One class's drawings in the store at `location` (a SQLite path or a database URL; default: $DIGITLAB_CLASS_DB
+    or a file in the user's data folder). Nothing touches the store until it is first used, so making one never
+    fails."""
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else default_database()
-        self._ready = threading.Lock()
-        self._created = False
+    def __init__(self, location=None, class_code: str = DEFAULT_CLASS):
+        self.url = as_url(location) if location else default_url()
+        self.class_code = class_code
 
     def save(
         self, x: np.ndarray, label: int, predicted: int | None = None, network: str | None = None, picture=None
@@ -115,65 +82,73 @@ class ClassCollection:
         if x.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"expected a {IMAGE_SIZE} x {IMAGE_SIZE} input, got {x.shape}")
         pixels = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8) if x.dtype != np.uint8 else x
-        row = (
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            int(label),
-            None if predicted is None else int(predicted),
-            network,
-            pixels.tobytes(),
-            None if picture is None else small_picture(picture),
-            MAX_DRAWINGS,
+        row = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "label": int(label),
+            "predicted": None if predicted is None else int(predicted),
+            "network": network,
+            "pixels": pixels.tobytes(),
+            "picture": None if picture is None else small_picture(picture),
+            "class_code": self.class_code,
+        }
+        # One statement: the count and the insert cannot interleave with another save in SQLite. PostgreSQL
+        # runs concurrent statements side by side, so there the class's saves first take turns on a lock.
+        values = sa.select(*(sa.literal(value, drawings.c[name].type) for name, value in row.items()))
+        insert = (
+            sa.insert(drawings)
+            .from_select(list(row), values.where(self._count() < MAX_DRAWINGS))
+            .returning(drawings.c.id)
         )
-        with self._connection() as connection:
-            cursor = connection.execute(  # one statement: the count and the insert cannot interleave with others
-                "INSERT INTO drawings (created, label, predicted, network, pixels, picture) "
-                "SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM drawings) < ?",
-                row,
-            )
-        if cursor.rowcount != 1:
+        with self._transaction() as connection:
+            if is_postgres(engine(self.url)):
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_class_lock(self.class_code))))
+            made = connection.execute(insert).scalar()
+        if made is None:
             raise StoreError(
                 f"The class's collection is full ({MAX_DRAWINGS:,} drawings). "
                 "The teacher can export it and clear it on the Our class page."
             )
-        return int(cursor.lastrowid)
+        return int(made)
 
     def delete(self, drawing_id: int) -> bool:
-        """Removes one drawing (a wrong label, say); True if it was there."""
-        with self._connection() as connection:
-            return connection.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),)).rowcount == 1
+        """Removes one of the class's drawings (a wrong label, say); True if it was there."""
+        with self._transaction() as connection:
+            return (
+                connection.execute(sa.delete(drawings).where(self._mine(), drawings.c.id == int(drawing_id))).rowcount
+                == 1
+            )
 
     def clear(self) -> int:
-        """Removes every drawing; how many there were."""
-        with self._connection() as connection:
-            return connection.execute("DELETE FROM drawings").rowcount
+        """Removes every drawing of the class; how many there were."""
+        with self._transaction() as connection:
+            return connection.execute(sa.delete(drawings).where(self._mine())).rowcount
 
     def drawings(self) -> list[SavedDrawing]:
-        """Every saved drawing, oldest first, without its picture (see picture())."""
-        with self._connection() as connection:
-            rows = connection.execute(
-                "SELECT id, created, label, predicted, network, pixels FROM drawings ORDER BY id"
-            ).fetchall()
+        """Every drawing of the class, oldest first, without its picture (see picture())."""
+        columns = [drawings.c[name] for name in ("id", "created", "label", "predicted", "network", "pixels")]
+        with self._transaction() as connection:
+            rows = connection.execute(sa.select(*columns).where(self._mine()).order_by(drawings.c.id)).all()
         return [
             SavedDrawing(
-                id=r[0],
-                created=r[1],
-                label=r[2],
-                predicted=r[3],
-                network=r[4],
-                pixels=np.frombuffer(r[5], np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE),
+                id=r.id,
+                created=r.created,
+                label=r.label,
+                predicted=r.predicted,
+                network=r.network,
+                pixels=np.frombuffer(r.pixels, np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE),
             )
             for r in rows
         ]
 
     def picture(self, drawing_id: int) -> bytes | None:
-        """One drawing's small PNG, as it was drawn or photographed (None if it has none)."""
-        with self._connection() as connection:
-            row = connection.execute("SELECT picture FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
-        return row[0] if row else None
+        """One drawing's small PNG, as it was drawn or photographed (None if it has none, or is another class's)."""
+        with self._transaction() as connection:
+            query = sa.select(drawings.c.picture).where(self._mine(), drawings.c.id == int(drawing_id))
+            return connection.execute(query).scalar()
 
     def __len__(self) -> int:
-        with self._connection() as connection:
-            return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
+        with self._transaction() as connection:
+            return connection.execute(sa.select(self._count())).scalar()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) uint8 images and (N,) uint8 labels, as MNIST stores them."""
@@ -195,49 +170,16 @@ class ClassCollection:
         )
         return buffer.getvalue()
 
-    def _connection(self) -> "_Connection":
-        return _Connection(self)
+    def _mine(self):
+        return drawings.c.class_code == self.class_code
 
-    def _connect(self) -> sqlite3.Connection:
-        """A fresh connection per operation (safe from any thread), the table made on first use."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-        with self._ready:
-            if not self._created:
-                try:
-                    connection.execute("PRAGMA journal_mode=WAL")
-                    connection.execute(SCHEMA)
-                except BaseException:
-                    connection.close()
-                    raise
-                self._created = True
-        return connection
+    def _count(self):
+        return sa.select(sa.func.count()).select_from(drawings).where(self._mine()).scalar_subquery()
+
+    def _transaction(self):
+        return transaction(ready(self.url))
 
 
-class _Connection:
-    """`with`: a connection whose statements commit together or not at all, closed afterwards, and whose
-    failures become one StoreError (the details go to the server's log)."""
-
-    def __init__(self, collection: ClassCollection):
-        self.collection, self.connection = collection, None
-
-    def __enter__(self) -> sqlite3.Connection:
-        try:
-            self.collection.path.parent.mkdir(parents=True, exist_ok=True)
-            self.connection = self.collection._connect()
-            self.connection.execute("BEGIN")
-        except (sqlite3.Error, OSError) as error:
-            self.__exit__(type(error), error, None)
-        return self.connection
-
-    def __exit__(self, kind, error, traceback) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            try:
-                connection.commit() if error is None else connection.rollback()
-            except sqlite3.Error as failure:
-                error = error or failure
-            finally:
-                connection.close()
-        if isinstance(error, (sqlite3.Error, OSError)):
-            log.warning("class collection %s: %s: %s", self.collection.path, type(error).__name__, error)
-            raise StoreError(FAILURES.get(getattr(error, "sqlite_errorname", None), UNAVAILABLE)) from error
+def _class_lock(code: str) -> int:
+    """A class's PostgreSQL advisory lock key (a signed 64-bit number), from its code."""
+    return int.from_bytes(hashlib.blake2b(f"save:{code}".encode(), digest_size=8).digest(), "big", signed=True)

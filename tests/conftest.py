@@ -1,7 +1,9 @@
-"""Shared fixtures: the small real samples, the committed seed network, and Chromium for pytest-playwright.
+"""Shared fixtures: the small real samples, the committed seed network, Chromium for pytest-playwright, and the
+class store on SQLite and on a throwaway PostgreSQL server.
 
 Helpers and constants that tests import by name are in tests/support.py, not here."""
 
+import itertools
 import os
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from digitlab.config import PEN_SAMPLE, model_path
 from support import DATA
 from tools.browser import browser_missing, launch_options
+from tools.postgres import binaries, private_server
 
 
 def pytest_configure(config):
@@ -24,10 +27,7 @@ def browser_type_launch_args(browser_type_launch_args):
     tests are skipped, unless DIGITLAB_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
     missing = browser_missing()
     if missing:
-        reason = "browser tests cannot run: " + "; ".join(missing)
-        if os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}, and DIGITLAB_REQUIRE_BROWSER=1 requires them", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail("browser tests cannot run: " + "; ".join(missing), "DIGITLAB_REQUIRE_BROWSER")
     return {**browser_type_launch_args, **launch_options()}
 
 
@@ -38,6 +38,39 @@ def browser(launch_browser):
     browser = launch_browser()
     yield browser
     browser.close()
+
+
+def skip_or_fail(reason: str, variable: str) -> None:
+    """Skips the test, unless `variable` is 1 (as in CI), where what is missing is a failure."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason}, and {variable}=1 requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """tools.postgres's private server, one for the run; without PostgreSQL installed its tests are skipped,
+    unless DIGITLAB_REQUIRE_POSTGRES=1 (CI)."""
+    if binaries() is None:
+        skip_or_fail("PostgreSQL tests cannot run: apt-get install postgresql", "DIGITLAB_REQUIRE_POSTGRES")
+    with private_server() as url:
+        yield url
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """An empty class store: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "class.sqlite")
+    import psycopg
+
+    server, name = request.getfixturevalue("postgres_server"), f"test{next(_databases)}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server.replace("/digitlab?", f"/{name}?")
 
 
 @pytest.fixture(scope="session")

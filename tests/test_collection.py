@@ -1,4 +1,5 @@
-"""The class's SQLite collection: concurrent saves, deletion, the export round trip, and its bounds and failures."""
+"""The class's collection, on SQLite and on PostgreSQL: concurrent saves, deletion, the export round trip, classes
+kept apart, older stores upgraded, and its bounds and failures."""
 
 import io
 import threading
@@ -9,13 +10,14 @@ import pytest
 from PIL import Image
 
 from digitlab import collection as store
-from digitlab.collection import ClassCollection, StoreError, default_database
+from digitlab.collection import ClassCollection, StoreError
+from digitlab.database import as_url, default_path, default_url
 from support import STORE_FAILURES, broken_store
 
 
 @pytest.fixture
-def collection(tmp_path):
-    return ClassCollection(tmp_path / "class.sqlite")
+def collection(store_url):
+    return ClassCollection(store_url)
 
 
 def test_save_and_read_back(collection, mnist_small):
@@ -64,26 +66,104 @@ def test_a_broken_store_fails_fast_with_one_clear_message(tmp_path, kind, caplog
     assert str(path) in caplog.text
 
 
-def test_many_threads_saving_at_once_lose_nothing(collection):
-    threads, per_thread = 16, 25
+def save_from_threads(collection, threads: int, per_thread: int) -> list[Exception]:
+    """Each thread saves `per_thread` drawings, all at once; the errors they met."""
     errors = []
 
     def save_many(seed):
         rng = np.random.default_rng(seed)
-        try:
-            for _ in range(per_thread):
+        for _ in range(per_thread):
+            try:
                 collection.save(rng.random((28, 28)), label=int(rng.integers(10)))
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
+            except Exception as error:
+                errors.append(error)
 
     workers = [threading.Thread(target=save_many, args=(seed,)) for seed in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    assert not errors
+    return errors
+
+
+def test_many_threads_saving_at_once_lose_nothing(collection):
+    threads, per_thread = 16, 25
+    assert save_from_threads(collection, threads, per_thread) == []
     assert len(collection) == threads * per_thread
     assert len({d.id for d in collection.drawings()}) == threads * per_thread
+
+
+def test_saves_at_once_never_overfill_a_class(collection, monkeypatch):
+    """The count and the insert are one step even when 16 saves race for the last places."""
+    monkeypatch.setattr(store, "MAX_DRAWINGS", 50)
+    errors = save_from_threads(collection, 16, 5)
+    assert len(collection) == 50
+    assert len(errors) == 30 and all(isinstance(e, StoreError) and "full" in str(e) for e in errors)
+
+
+def test_each_class_sees_only_its_own_drawings(store_url, monkeypatch):
+    """Listing, reading a picture, counting, deleting, clearing, exporting and the limit: one class's, never
+    another's, even given the other's ids."""
+    monkeypatch.setattr(store, "MAX_DRAWINGS", 3)
+    ours, theirs, default = (ClassCollection(store_url, code) for code in ("ABC234", "XYZ789", ""))
+    picture = np.full((50, 50), 255, np.uint8)
+    our_ids = [ours.save(np.zeros((28, 28)), label=1, picture=picture) for _ in range(3)]
+    their_id = theirs.save(np.ones((28, 28)), label=2, picture=picture)
+    default.save(np.ones((28, 28)), label=3)
+    assert [d.id for d in ours.drawings()] == our_ids and [d.id for d in theirs.drawings()] == [their_id]
+    assert len(ours) == 3 and len(theirs) == 1 and len(default) == 1
+    assert ours.picture(their_id) is None and theirs.picture(our_ids[0]) is None and ours.picture(our_ids[0])
+    assert theirs.arrays()[1].tolist() == [2]
+    assert ours.delete(their_id) is False and len(theirs) == 1
+    assert ours.clear() == 3 and len(theirs) == 1 and len(default) == 1
+    for _ in range(2):
+        theirs.save(np.zeros((28, 28)), label=4)  # the limit is the class's: "theirs" fills up, not "ours"
+    with pytest.raises(StoreError, match="full"):
+        theirs.save(np.zeros((28, 28)), label=4)
+    ours.save(np.zeros((28, 28)), label=5)
+
+
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drawings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    predicted INTEGER CHECK (predicted BETWEEN 0 AND 9),
+    network TEXT,
+    pixels BLOB NOT NULL,
+    picture BLOB
+)
+"""  # the SQLite file of Digit Lab 0.7, before class codes
+
+
+def test_a_store_from_before_class_codes_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(OLD_SCHEMA)
+        old.execute(
+            "INSERT INTO drawings (created, label, predicted, network, pixels) VALUES (?, 7, 1, 'cnn', ?)",
+            ("2026-11-01T10:00:00+00:00", bytes(range(256)) * 3 + bytes(16)),
+        )
+    old.close()
+    (kept,) = ClassCollection(path).drawings()
+    assert (kept.id, kept.label, kept.predicted, kept.network) == (1, 7, 1, "cnn") and kept.pixels[0, 5] == 5
+    assert ClassCollection(path, "ABC234").drawings() == []
+    assert ClassCollection(path).save(np.zeros((28, 28)), label=2) == 2
+
+
+def test_migration_runs_once_whoever_comes_first(store_url):
+    """Processes that start together on a new store: each migrates, one does the work, none fails."""
+    from digitlab.schema import VERSION, migrate
+
+    url, before = as_url(store_url), []
+    workers = [threading.Thread(target=lambda: before.append(migrate(url))) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(before) == [0] + [VERSION] * 5
 
 
 def test_a_wrong_label_can_be_deleted(collection):
@@ -112,10 +192,34 @@ def test_bad_saves_are_refused(collection):
     assert len(collection) == 0
 
 
-def test_default_database_is_outside_the_repository(monkeypatch, tmp_path):
+def test_default_store_is_outside_the_repository_and_the_variable_takes_a_path_or_a_url(monkeypatch, tmp_path):
     from support import ROOT
 
     monkeypatch.delenv("DIGITLAB_CLASS_DB", raising=False)
-    assert ROOT not in default_database().parents
+    assert ROOT not in default_path().parents and default_url() == f"sqlite:///{default_path()}"
     monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "x.sqlite"))
-    assert default_database() == tmp_path / "x.sqlite"
+    assert default_url() == f"sqlite:///{tmp_path / 'x.sqlite'}"
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", "postgresql://teacher:secret@db.school/digits")
+    assert default_url() == "postgresql+psycopg://teacher:secret@db.school/digits"
+
+
+def test_a_database_server_that_is_down_or_locked_fails_fast_with_one_clear_message(postgres_server, caplog):
+    """No server at the address: the visitor is told at once. A table another connection holds locked: within
+    the busy timeout, "busy". Never the URL, its password or the driver's words."""
+    import psycopg
+
+    down = ClassCollection(postgres_server.replace("host=/tmp/", "host=/tmp/gone-") + "&password=hunter2")
+    started = time.perf_counter()
+    with pytest.raises(StoreError, match="cannot be opened") as raised:
+        down.save(np.zeros((28, 28)), label=3)
+    assert time.perf_counter() - started < 5 and "hunter2" not in str(raised.value) + caplog.text
+    assert "gone-" in caplog.text
+
+    ClassCollection(postgres_server).save(np.zeros((28, 28)), label=1)
+    with psycopg.connect(postgres_server) as holder:
+        holder.execute("LOCK TABLE drawings IN ACCESS EXCLUSIVE MODE")
+        started = time.perf_counter()
+        with pytest.raises(StoreError, match="busy") as raised:
+            ClassCollection(postgres_server).save(np.zeros((28, 28)), label=3)
+        assert time.perf_counter() - started < 5
+    assert "postgres" not in str(raised.value).lower() and len(str(raised.value)) < 120

@@ -25,7 +25,7 @@ def pins(requirements: list[str]) -> dict[str, str]:
 
 
 def _name_and_version(requirement: str) -> tuple[str, str]:
-    name, version = re.match(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#\\]+)", requirement).groups()
+    name, version = re.match(r"\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*==\s*([^\s;#\\]+)", requirement).groups()
     return _normal(name), version
 
 

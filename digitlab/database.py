@@ -1,0 +1,145 @@
+"""The class store's database: one SQLAlchemy engine per URL, and every failure of it as one message.
+
+A classroom server keeps the class's drawings in a SQLite file (the default, nothing to install). A school
+serves from several processes, often on hosts whose disk does not last, so the store can also be a shared
+PostgreSQL server: $DIGITLAB_CLASS_DB takes a URL (postgresql://user:password@host/db) as well as a path.
+Both go through SQLAlchemy Core, so the queries are written once (digitlab.collection, digitlab.classes).
+
+A visitor must get an answer within seconds, never a hang or a traceback: a write waits for others at most
+BUSY_TIMEOUT_S, a server that does not answer is given up on as fast, and every database failure becomes a
+StoreError whose message a visitor can act on; the server's log keeps the URL (without its password) and the
+driver's own words.
+"""
+
+import contextlib
+import functools
+import logging
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+DATABASE_VARIABLE = "DIGITLAB_CLASS_DB"  # a path (SQLite) or a URL; set it to keep the collection elsewhere
+BUSY_TIMEOUT_S = 3  # one save takes milliseconds, so a class's saves queue well within this
+
+BUSY = "The class's collection is busy with other saves. Try again in a moment."
+READ_ONLY = "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher."
+DAMAGED = "The class's collection file is damaged. Tell the teacher."
+FULL_DISK = "The server's disk is full, so nothing can be saved. Tell the teacher."
+UNAVAILABLE = "The class's collection cannot be opened on this server. Tell the teacher."
+# SQLite's error names (sqlite3.Error.sqlite_errorname) and PostgreSQL's SQLSTATE codes, to those messages.
+FAILURES = {
+    "SQLITE_BUSY": BUSY,
+    "SQLITE_LOCKED": BUSY,
+    "SQLITE_READONLY": READ_ONLY,
+    "SQLITE_NOTADB": DAMAGED,
+    "SQLITE_CORRUPT": DAMAGED,
+    "SQLITE_FULL": FULL_DISK,
+    "55P03": BUSY,  # lock_not_available: lock_timeout ran out
+    "57014": BUSY,  # query_canceled: statement_timeout ran out
+    "40001": BUSY,  # serialization_failure
+    "40P01": BUSY,  # deadlock_detected
+    "25006": READ_ONLY,  # read_only_sql_transaction: a standby, or a read-only database
+    "53100": FULL_DISK,  # disk_full
+}
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The collection cannot be read or written now; the message tells a visitor what to do."""
+
+
+def default_url() -> str:
+    """$DIGITLAB_CLASS_DB as a URL (a plain path is a SQLite file), else the SQLite file of default_path()."""
+    given = os.environ.get(DATABASE_VARIABLE)
+    return as_url(given) if given else as_url(default_path())
+
+
+def default_path() -> Path:
+    """digitlab/class-digits.sqlite in the user's data folder: never the repository."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "digitlab" / "class-digits.sqlite"
+
+
+def as_url(location: str | Path) -> str:
+    """A URL for SQLAlchemy: a path becomes sqlite:///path, and postgresql:// speaks through psycopg 3."""
+    text = str(location)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser()}"
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def shown(url: str) -> str:
+    """The URL for the server's log: without its password (given before the host, or as ?password=)."""
+    parsed = sa.make_url(url)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)
+
+
+@functools.cache
+def engine(url: str) -> sa.Engine:
+    """The engine (and its pool of connections) for `url`, made once per process; nothing connects yet."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # A connection per use, as sqlite3 costs a fraction of a millisecond to open: a file made read-only,
+        # replaced or moved is seen as it is now, not as a pooled connection opened it.
+        made = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"timeout": BUSY_TIMEOUT_S})
+        sa.event.listen(made, "connect", _sqlite_settings)
+        sa.event.listen(made, "begin", _sqlite_begin)
+        return made
+    settings = f"-c lock_timeout={BUSY_TIMEOUT_S * 1000} -c statement_timeout={BUSY_TIMEOUT_S * 3000}"
+    return sa.create_engine(
+        parsed, pool_pre_ping=True, connect_args={"connect_timeout": BUSY_TIMEOUT_S, "options": settings}
+    )
+
+
+def _sqlite_settings(connection, _record) -> None:
+    """WAL lets a class's sessions read while one saves. The driver's own BEGIN is turned off: _sqlite_begin
+    says it (SQLAlchemy's recipe for pysqlite), so that a transaction can take the write lock first."""
+    connection.isolation_level = None
+    connection.execute("PRAGMA journal_mode=WAL")
+
+
+def _sqlite_begin(connection) -> None:
+    """A transaction that reads and then writes (a migration) must hold the write lock from its start: two
+    processes that both read first could never both write, and SQLite would fail one at once."""
+    writes = connection.get_execution_options().get("writes_first", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def is_postgres(made: sa.Engine) -> bool:
+    return made.dialect.name == "postgresql"
+
+
+@contextlib.contextmanager
+def transaction(url: str, writes_first: bool = False):
+    """`with transaction(url) as connection:` statements that commit together or not at all; any failure of the
+    database (or of the folder a SQLite file goes in) is a StoreError, the details in the server's log.
+    writes_first: it reads, then writes what it read depends on (see _sqlite_begin)."""
+    made = engine(url)
+    try:
+        if made.dialect.name == "sqlite" and made.url.database:
+            Path(made.url.database).parent.mkdir(parents=True, exist_ok=True)
+        with made.connect() as connection, connection.execution_options(writes_first=writes_first).begin():
+            yield connection
+    except (sa.exc.DBAPIError, OSError) as error:
+        original = getattr(error, "orig", error)
+        log.warning("class collection %s: %s: %s", shown(url), type(original).__name__, original)
+        raise StoreError(FAILURES.get(_error_code(original), UNAVAILABLE)) from error
+
+
+def _error_code(error: BaseException) -> str | None:
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorname", None)
+    return getattr(error, "sqlstate", None)  # psycopg's errors carry PostgreSQL's code

@@ -1,0 +1,88 @@
+"""The class store's tables, and the steps that bring any older store up to them.
+
+A store outlives the code that made it: a teacher's SQLite file from last term, a school's PostgreSQL
+database. So the schema has a version, kept in the store itself (table schema_version), and MIGRATIONS
+holds one step per version, each applied once, in order, in the same transaction as the version it
+records: a store is never left half-way. Version 1 is the store before class codes; a file made by that
+code has its table already and no schema_version, which reads as version 0 and is upgraded in place.
+"""
+
+import logging
+
+import sqlalchemy as sa
+
+from digitlab.database import UNAVAILABLE, StoreError, engine, is_postgres, shown, transaction
+
+DEFAULT_CLASS = ""  # the class of a server that uses no class codes, and of every drawing saved before them
+CODE_LENGTH = 6
+
+metadata = sa.MetaData()
+log = logging.getLogger(__name__)
+
+
+def _drawings(into: sa.MetaData, *more: sa.Column) -> sa.Table:
+    return sa.Table(
+        "drawings",
+        into,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("created", sa.Text, nullable=False),
+        sa.Column("label", sa.Integer, sa.CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
+        sa.Column("predicted", sa.Integer, sa.CheckConstraint("predicted BETWEEN 0 AND 9")),
+        sa.Column("network", sa.Text),
+        sa.Column("pixels", sa.LargeBinary, nullable=False),
+        sa.Column("picture", sa.LargeBinary),
+        *more,
+        sqlite_autoincrement=True,  # ids are never reused: "drawing #12" stays one drawing, even after deletes
+    )
+
+
+CLASS_COLUMN = sa.Column("class_code", sa.String(CODE_LENGTH), nullable=False, server_default=DEFAULT_CLASS)
+drawings = _drawings(metadata, CLASS_COLUMN, sa.Index("drawings_by_class", "class_code", "id"))
+classes = sa.Table(
+    "classes",
+    metadata,
+    sa.Column("code", sa.String(CODE_LENGTH), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.LargeBinary, nullable=False),  # digitlab.classes: scrypt of the class's teacher key
+    sa.Column("salt", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+)
+schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+
+def _v1(connection) -> None:
+    """The drawings, one collection for the whole server (a store from before class codes has it already)."""
+    _drawings(sa.MetaData()).create(connection, checkfirst=True)
+
+
+def _v2(connection) -> None:
+    """Class codes: each drawing belongs to a class (the old ones to the default class), and a table of classes."""
+    kind = CLASS_COLUMN.type.compile(connection.dialect)
+    connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN class_code {kind} NOT NULL DEFAULT '{DEFAULT_CLASS}'"))
+    for index in drawings.indexes:
+        index.create(connection)
+    classes.create(connection)
+
+
+MIGRATIONS = (_v1, _v2)  # MIGRATIONS[n] takes a store from version n to n + 1
+VERSION = len(MIGRATIONS)
+_MIGRATION_LOCK = 0x64_69_67_69  # PostgreSQL advisory lock: one process migrates, the others wait for it
+
+
+def migrate(url: str) -> int:
+    """Brings the store at `url` to VERSION (from any older version, or from nothing); its version before."""
+    with transaction(url, writes_first=True) as connection:
+        if is_postgres(engine(url)):
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        schema_version.create(connection, checkfirst=True)
+        found = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        before = found or 0
+        if before > VERSION:  # made by a newer Digit Lab: writing to it could lose what that version keeps
+            log.warning("class store %s: schema version %s, newer than this code's %s", shown(url), before, VERSION)
+            raise StoreError(UNAVAILABLE)
+        for step in MIGRATIONS[before:]:
+            step(connection)
+        if before < VERSION:
+            connection.execute(sa.delete(schema_version))
+            connection.execute(sa.insert(schema_version).values(version=VERSION))
+    return before
