@@ -4,6 +4,7 @@ import threading
 
 import streamlit as st
 
+from app_pages.class_picker import class_sidebar
 from digitlab.backend import import_keras
 from digitlab.blas import use_one_blas_thread
 
@@ -39,6 +40,7 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 page = st.navigation(pages)
+class_sidebar()
 try:
     page.run()
 finally:

@@ -25,7 +25,6 @@ from app_pages.shared import (
     session_limit,
     show_error,
 )
-from digitlab.collection import StoreError
 from digitlab.config import (
     BRUSH_RANGE,
     CANVAS_SIZE,
@@ -40,6 +39,7 @@ from digitlab.config import (
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.model_errors import ModelError, missing_network
 from digitlab.preprocess import to_mnist
+from digitlab.store_errors import StoreError
 from digitlab.verdict import NOT_A_DIGIT, Verdict
 from digitlab.words import with_article
 

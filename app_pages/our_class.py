@@ -9,17 +9,20 @@ from app_pages.colours import BLUE, GREEN, ORANGE, PINK
 from app_pages.shared import (
     OWN_DRAWINGS,
     class_collection,
+    current_class_name,
     is_teacher,
     network,
+    open_new_class,
     show_error,
     teacher_key_set,
     try_teacher_key,
 )
-from digitlab.collection import StoreError
+from digitlab.classes import MAX_NAME
 from digitlab.config import CLASS_NAMES, NETWORK_NAMES, available_networks
 from digitlab.metrics import accuracy_per_digit
 from digitlab.model_errors import ModelError
-from digitlab.teacher import KEY_VARIABLE, SECRET_NAME
+from digitlab.store_errors import StoreError
+from digitlab.teacher import KEY_VARIABLE, SECRET_NAME, configured_key
 from digitlab.words import count, with_article
 
 COLOURS = [ORANGE, BLUE, GREEN, PINK]
@@ -137,6 +140,36 @@ def teacher_tools(saved) -> None:
                 st.rerun()
 
 
+def open_class_form() -> None:
+    """A teacher opens a class of their own with the server's key: its code for the students, its key for them."""
+    with st.expander("Open a new class (for teachers)", icon=":material/add_circle:"):
+        if not configured_key(st.secrets):
+            st.caption(f"Opening classes needs the server's teacher key, and none is set ({KEY_VARIABLE}).")
+            return
+        with st.form("open_class", border=False):
+            name = st.text_input("The class's name", max_chars=MAX_NAME, placeholder="Year 9, Tuesday")
+            key = st.text_input("The server's teacher key", type="password")
+            if not st.form_submit_button("Open the class", icon=":material/add_circle:"):
+                return
+        try:
+            opened = open_new_class(name, key)
+        except StoreError as error:
+            show_error(error)
+            return
+        if isinstance(opened, str):
+            st.error(opened)
+            return
+        st.success(
+            f"**{opened.name}** is open, and this browser is in it as its teacher. Students join with the code "
+            f"**{opened.code}** (in the sidebar), or with this link:"
+        )
+        st.code(f"{(st.context.url or '').split('?')[0]}?class={opened.code}", language=None)
+        st.warning(
+            f"The class's teacher key is **{opened.key}**. Write it down now: it is shown only once, and it "
+            "exports and deletes this class's drawings."
+        )
+
+
 def unlock_form() -> None:
     if not teacher_key_set():
         st.info(
@@ -156,7 +189,12 @@ def unlock_form() -> None:
                 st.rerun()
 
 
-st.title("Our class's digits")
+try:
+    class_title = current_class_name()
+except StoreError as error:
+    show_error(error)
+    st.stop()
+st.title(f"{class_title}: our digits" if class_title else "Our class's digits")
 st.caption(
     "Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
     "Nobody's handwriting here was in MNIST: this is a real test set, made by real people."
@@ -185,3 +223,4 @@ if teacher:
     teacher_tools(saved)
 else:
     unlock_form()
+open_class_form()

@@ -14,8 +14,7 @@ import streamlit as st
 
 from app_pages.colours import BLUE, GREY, ORANGE, RUN_COLOURS
 from digitlab.backend import import_keras
-from digitlab.collection import ClassCollection
-from digitlab.config import CLASS_NAMES, model_path, modified_time, onnx_path
+from digitlab.config import CLASS_NAMES, DEFAULT_CLASS, model_path, modified_time, onnx_path
 from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
 from digitlab.limits import RateLimit
@@ -34,8 +33,10 @@ WINNER_COLOUR, OTHER_COLOUR = ORANGE, GREY
 TRAIN_COLOUR, TEST_COLOUR = BLUE, ORANGE
 PREVIEW_SIZE = 168  # px: a 28 x 28 input shown 6 times as wide
 OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session saved (its author may delete them)
-TEACHER = "teacher"  # session state: True once the teacher key was typed in this session
+TEACHER = "teacher"  # session state: the class whose teacher key (or the server's) was typed in this session
+CLASS_CODE = "class_code"  # session state: the code of the class this session is in (DEFAULT_CLASS: none)
 SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
+JOIN_TRIES_PER_MINUTE = 5
 
 log = logging.getLogger("digitlab.pages")
 
@@ -80,22 +81,93 @@ def session_limit(name: str, count: int) -> RateLimit:
     return st.session_state.setdefault(f"limit_{name}", RateLimit(count, 60))
 
 
+def current_class() -> str:
+    """The code of this session's class (digitlab.classes), DEFAULT_CLASS if it joined none."""
+    return st.session_state.get(CLASS_CODE, DEFAULT_CLASS)
+
+
 def teacher_key_set() -> bool:
-    return configured_key(st.secrets) is not None
+    """Whether a key can unlock this session's class: the server's key, or, in a class with a code, its own."""
+    return current_class() != DEFAULT_CLASS or configured_key(st.secrets) is not None
 
 
 def is_teacher() -> bool:
-    return bool(st.session_state.get(TEACHER)) and teacher_key_set()
+    """Whether this session typed the key of the class it is in now (the server's key counts for every class)."""
+    return st.session_state.get(TEACHER) == current_class() and teacher_key_set()
+
+
+def try_key(given: str, check, refusal: str) -> str | None:
+    """None if `check(given)` holds; else why not. A session gets KEY_TRIES_PER_MINUTE tries, whatever the key."""
+    limit = session_limit("key", KEY_TRIES_PER_MINUTE)
+    if not limit.allow():
+        return f"Too many tries. Wait {limit.wait_seconds()} s."
+    return None if check(given) else refusal
 
 
 def try_teacher_key(given: str) -> str | None:
-    """Unlocks the teacher's actions for this session if `given` is the key; else why not."""
-    if not session_limit("key", KEY_TRIES_PER_MINUTE).allow():
-        return f"Too many tries. Wait {session_limit('key', KEY_TRIES_PER_MINUTE).wait_seconds()} s."
-    if not key_matches(given, configured_key(st.secrets)):
-        return "That is not the teacher key."
-    st.session_state[TEACHER] = True
+    """Unlocks the teacher's actions on this session's class if `given` is its key or the server's; else why not."""
+    code = current_class()
+
+    def matches(key: str) -> bool:
+        from digitlab.classes import class_key_matches
+        from digitlab.database import default_url
+
+        return key_matches(key, configured_key(st.secrets)) or (
+            code != DEFAULT_CLASS and class_key_matches(default_url(), code, key)
+        )
+
+    refused = try_key(given, matches, "That is not the teacher key.")
+    if refused is None:
+        st.session_state[TEACHER] = code
+    return refused
+
+
+def open_new_class(name: str, server_key: str):
+    """A new class (digitlab.classes.OpenedClass) if `server_key` is the server's teacher key, with this session
+    in it as its teacher; else why not."""
+    from digitlab.classes import open_class
+    from digitlab.database import default_url
+
+    expected = configured_key(st.secrets)
+    refused = try_key(server_key, lambda key: key_matches(key, expected), "That is not the server's teacher key.")
+    if refused:
+        return refused
+    opened = open_class(default_url(), name)
+    st.session_state[CLASS_CODE] = st.session_state[TEACHER] = opened.code
+    st.session_state.pop(OWN_DRAWINGS, None)
+    return opened
+
+
+def join_class(code: str) -> str | None:
+    """Puts this session in the class with that code; None, or why not. Any teacher rights it had are left
+    behind with its old class."""
+    from digitlab.classes import class_name, normal_code
+    from digitlab.database import default_url
+
+    limit = session_limit("join", JOIN_TRIES_PER_MINUTE)  # codes are few among many: guessing must be slow
+    if not limit.allow():
+        return f"Too many tries. Wait {limit.wait_seconds()} s."
+    normal = normal_code(code)
+    name = class_name(default_url(), normal) if normal else None
+    if name is None:
+        return f"There is no class with the code {code.strip()[:12]!r}. Check it with your teacher."
+    st.session_state[CLASS_CODE] = normal
+    st.session_state.pop(OWN_DRAWINGS, None)
     return None
+
+
+def current_class_name() -> str | None:
+    """The name of this session's class (None in the default class)."""
+    from digitlab.classes import class_name
+    from digitlab.database import default_url
+
+    return class_name(default_url(), current_class())
+
+
+def leave_class() -> None:
+    """Back to the server's default class."""
+    for name in (CLASS_CODE, OWN_DRAWINGS):
+        st.session_state.pop(name, None)
 
 
 @st.cache_resource(show_spinner="Loading the network…")
@@ -138,9 +210,13 @@ def digit_judge() -> DigitJudge | None:
         return None
 
 
-def class_collection() -> ClassCollection:
-    """The collection of this session's class, in the store $DIGITLAB_CLASS_DB names (digitlab.database)."""
-    return ClassCollection()
+def class_collection():
+    """The collection of this session's class (a digitlab.collection.ClassCollection), in the store that
+    $DIGITLAB_CLASS_DB names. Imported here, not with the module: SQLAlchemy would add a fifth of a second to
+    the Draw page's first run, which needs the store only when a drawing is saved."""
+    from digitlab.collection import ClassCollection
+
+    return ClassCollection(class_code=current_class())
 
 
 def probability_chart(probabilities: np.ndarray, title: str) -> dict:

@@ -22,10 +22,11 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from digitlab.config import CANVAS_SIZE, IMAGE_SIZE, NUM_CLASSES
-from digitlab.database import StoreError, as_url, default_url, engine, is_postgres, transaction
+from digitlab.config import CANVAS_SIZE, DEFAULT_CLASS, IMAGE_SIZE, NUM_CLASSES
+from digitlab.database import as_url, default_url, engine, is_postgres, transaction
 from digitlab.preprocess import grayscale
-from digitlab.schema import DEFAULT_CLASS, drawings, migrate
+from digitlab.schema import drawings, migrate
+from digitlab.store_errors import StoreError
 
 MAX_DRAWINGS = 5_000  # a class of 30 saving 150 drawings each; then the teacher exports and clears
 PICTURE_SIDE = CANVAS_SIZE  # px: the longer side of a saved picture, a canvas's worth

@@ -17,6 +17,8 @@ DIGIT_BOX = 20  # MNIST digits were scaled so that their longer side is 20 px
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 NUM_CLASSES = len(CLASS_NAMES)
 
+DEFAULT_CLASS = ""  # the class of a session that joined none (digitlab.classes), and of drawings from before classes
+
 CANVAS_SIZE = 280  # the drawing canvas, in CSS pixels (10 x the network's input)
 DEFAULT_BRUSH = 18  # px on the canvas: after downsampling, about MNIST's stroke width
 BRUSH_RANGE = (6, 40)  # px: the Draw page's brush slider, thinnest to widest

@@ -21,35 +21,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from digitlab.store_errors import FAILURES, UNAVAILABLE, StoreError
+
 DATABASE_VARIABLE = "DIGITLAB_CLASS_DB"  # a path (SQLite) or a URL; set it to keep the collection elsewhere
 BUSY_TIMEOUT_S = 3  # one save takes milliseconds, so a class's saves queue well within this
 
-BUSY = "The class's collection is busy with other saves. Try again in a moment."
-READ_ONLY = "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher."
-DAMAGED = "The class's collection file is damaged. Tell the teacher."
-FULL_DISK = "The server's disk is full, so nothing can be saved. Tell the teacher."
-UNAVAILABLE = "The class's collection cannot be opened on this server. Tell the teacher."
-# SQLite's error names (sqlite3.Error.sqlite_errorname) and PostgreSQL's SQLSTATE codes, to those messages.
-FAILURES = {
-    "SQLITE_BUSY": BUSY,
-    "SQLITE_LOCKED": BUSY,
-    "SQLITE_READONLY": READ_ONLY,
-    "SQLITE_NOTADB": DAMAGED,
-    "SQLITE_CORRUPT": DAMAGED,
-    "SQLITE_FULL": FULL_DISK,
-    "55P03": BUSY,  # lock_not_available: lock_timeout ran out
-    "57014": BUSY,  # query_canceled: statement_timeout ran out
-    "40001": BUSY,  # serialization_failure
-    "40P01": BUSY,  # deadlock_detected
-    "25006": READ_ONLY,  # read_only_sql_transaction: a standby, or a read-only database
-    "53100": FULL_DISK,  # disk_full
-}
-
 log = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """The collection cannot be read or written now; the message tells a visitor what to do."""
 
 
 def default_url() -> str:

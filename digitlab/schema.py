@@ -11,9 +11,10 @@ import logging
 
 import sqlalchemy as sa
 
-from digitlab.database import UNAVAILABLE, StoreError, engine, is_postgres, shown, transaction
+from digitlab.config import DEFAULT_CLASS
+from digitlab.database import engine, is_postgres, shown, transaction
+from digitlab.store_errors import UNAVAILABLE, StoreError
 
-DEFAULT_CLASS = ""  # the class of a server that uses no class codes, and of every drawing saved before them
 CODE_LENGTH = 6
 
 metadata = sa.MetaData()

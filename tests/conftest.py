@@ -6,6 +6,7 @@ Helpers and constants that tests import by name are in tests/support.py, not her
 import itertools
 import os
 
+import numpy as np
 import pytest
 
 from digitlab.config import PEN_SAMPLE, model_path
@@ -93,6 +94,14 @@ def pen_sample():
     from digitlab.pen import load_pen_digits
 
     return load_pen_digits(PEN_SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def a_seven(pen_sample):
+    """A real pen-drawn 7 on the canvas (RGBA), as a student draws it."""
+    from digitlab.pen import render_strokes
+
+    return render_strokes(pen_sample.strokes(int(np.flatnonzero(pen_sample.labels == 7)[0])))
 
 
 @pytest.fixture(scope="session")

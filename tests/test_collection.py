@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from digitlab import collection as store
-from digitlab.collection import ClassCollection, StoreError
+from digitlab.collection import ClassCollection
 from digitlab.database import as_url, default_path, default_url
+from digitlab.store_errors import StoreError
 from support import STORE_FAILURES, broken_store
 
 

@@ -27,15 +27,8 @@ MODEL_PAGES = {"draw", "inside", "our_class", "mistakes"}  # the pages that read
 
 
 @pytest.fixture(scope="module")
-def pen():
-    from digitlab.pen import load_pen_digits
-
-    return load_pen_digits(PEN_SAMPLE)
-
-
-@pytest.fixture(scope="module")
-def a_seven(pen):
-    return render_strokes(pen.strokes(int(np.flatnonzero(pen.labels == 7)[0])))
+def pen(pen_sample):
+    return pen_sample
 
 
 def shown_text(at: AppTest) -> str:

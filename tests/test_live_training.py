@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.shared import runs_chart
+from app_pages.shared import TEACHER, runs_chart
+from digitlab.config import DEFAULT_CLASS
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
 from digitlab.live_training import FAILED, FINISHED, STOPPED, TRAINING_SLOT, LiveTraining, TrainingBusy
@@ -180,7 +181,7 @@ def test_the_teacher_can_stop_a_student_s_training():
     teacher = AppTest.from_file(APP, default_timeout=120)
     teacher.secrets["teacher_key"] = "four random words here"
     teacher.run()
-    teacher.session_state["teacher"] = True  # as after typing the key on the Our class page
+    teacher.session_state[TEACHER] = DEFAULT_CLASS  # as after typing the key on the Our class page, in no class
     teacher.switch_page("app_pages/train.py").run()
     start_on(student, 2000, 50)
     runner = student.session_state["train_runner"]
