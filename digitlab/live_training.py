@@ -16,10 +16,9 @@ The child hands the trained model back as a .keras file. The server needs no Ten
 runs; once it is over, the network is loaded into Keras and read with `model(x, training=False)` (by then
 TensorFlow has been imported for the other pages anyway, while exporting each network to ONNX in the child
 would add a second or more to every training). Inputs go to the child in an .npz file (never pickle),
-progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT):
-a dense network already keeps two processors busy, and thirty learners starting thirty trainings would
-make every one of them crawl. So that training is the class's: `class_training()` gives it to every
-session, to watch while it runs.
+progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT,
+digitlab.training_slot: across the server's processes too). So that training is the class's:
+`class_training()` gives it to every session of this process, to watch while it runs.
 """
 
 import json
@@ -40,8 +39,10 @@ from digitlab.config import PROJECT_DIR
 from digitlab.experiments import BATCH_SIZE, VARIANTS
 from digitlab.inference import Network
 from digitlab.report import Recipe, Report
+from digitlab.store_errors import StoreError
+from digitlab.training_slot import TrainingSlot
 
-TRAINING_SLOT = threading.Lock()  # held by the one training running in this server process
+TRAINING_SLOT = TrainingSlot()  # held by the one training running on the server
 _latest: weakref.ref | None = None  # the last training started here: the class's (see class_training)
 STOP_GRACE_S = 10  # after a stop, a child that has not ended by itself is killed (a batch and a save take far less)
 
@@ -137,9 +138,17 @@ class LiveTraining:
         if self._child is not None:
             raise RuntimeError("This training has already been started; make a new LiveTraining to train again.")
         global _latest
-        if not TRAINING_SLOT.acquire(blocking=False):
+        here = TRAINING_SLOT.locked()
+        try:
+            taken = TRAINING_SLOT.acquire()
+        except StoreError as error:
+            raise TrainingBusy(str(error)) from error
+        if not taken:
             raise TrainingBusy(
                 "A training is already running for the class. Watch it, and start yours when it has ended."
+                if here
+                else "A training is running on another of this server's processes (another class's, perhaps). "
+                "Start yours when it has ended."
             )
         try:
             self._child = _Child(
