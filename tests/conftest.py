@@ -3,14 +3,11 @@ class store on SQLite and on a throwaway PostgreSQL server.
 
 Helpers and constants that tests import by name are in tests/support.py, not here."""
 
-import itertools
-import os
-
 import numpy as np
 import pytest
 
 from digitlab.config import PEN_SAMPLE, model_path
-from support import DATA
+from support import DATA, new_database, skip_or_fail
 from tools.browser import browser_missing, launch_options
 from tools.postgres import binaries, private_server
 
@@ -41,24 +38,14 @@ def browser(launch_browser):
     browser.close()
 
 
-def skip_or_fail(reason: str, variable: str) -> None:
-    """Skips the test, unless `variable` is 1 (as in CI), where what is missing is a failure."""
-    if os.environ.get(variable) == "1":
-        pytest.fail(f"{reason}, and {variable}=1 requires it", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """tools.postgres's private server, one for the run; without PostgreSQL installed its tests are skipped,
-    unless DIGITLAB_REQUIRE_POSTGRES=1 (CI)."""
+    unless DIGITLAB_REQUIRE_SERVERS=1 (CI)."""
     if binaries() is None:
-        skip_or_fail("PostgreSQL tests cannot run: apt-get install postgresql", "DIGITLAB_REQUIRE_POSTGRES")
+        skip_or_fail("PostgreSQL tests cannot run: apt-get install postgresql", "DIGITLAB_REQUIRE_SERVERS")
     with private_server() as url:
         yield url
-
-
-_databases = itertools.count()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -66,12 +53,13 @@ def store_url(request, tmp_path):
     """An empty class store: a SQLite file, or a new database on the PostgreSQL server."""
     if request.param == "sqlite":
         return str(tmp_path / "class.sqlite")
-    import psycopg
+    return request.getfixturevalue("store_url_postgresql")
 
-    server, name = request.getfixturevalue("postgres_server"), f"test{next(_databases)}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    return server.replace("/digitlab?", f"/{name}?")
+
+@pytest.fixture
+def store_url_postgresql(postgres_server):
+    """A new, empty database on the tests' PostgreSQL server."""
+    return new_database(postgres_server)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ class-collection stores. A plain module (pyproject's `pythonpath` puts tests/ on
 tests import it by name; conftest.py is pytest's, for fixtures and hooks only."""
 
 import contextlib
+import itertools
 import os
 from pathlib import Path
 
@@ -21,6 +22,26 @@ def upscaled_on_canvas(digit: np.ndarray, canvas: int = CANVAS_SIZE) -> np.ndarr
 
     big = np.asarray(Image.fromarray(digit).resize((canvas, canvas), Image.Resampling.BICUBIC))
     return np.dstack([big, big, big, np.full_like(big, 255)])
+
+
+def skip_or_fail(reason: str, variable: str) -> None:
+    """Skips the test, unless `variable` is 1 (as in CI), where what is missing is a failure."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason}, and {variable}=1 requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+_databases = itertools.count()
+
+
+def new_database(server_url: str) -> str:
+    """The URL of a new, empty database on the PostgreSQL server at `server_url` (tools.postgres's)."""
+    import psycopg
+
+    name = f"test{next(_databases)}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server_url.replace("/digitlab?", f"/{name}?")
 
 
 STORE_FAILURES = ["read-only", "corrupt", "missing folder", "locked"]

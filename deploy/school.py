@@ -1,0 +1,133 @@
+"""Digit Lab for a school without Docker: PostgreSQL, N Streamlit processes and nginx, from Debian's packages.
+
+    apt-get install postgresql nginx
+    DIGITLAB_TEACHER_KEY='four random words' python -m deploy.school [--replicas 2] [--port 8080]
+        [--data /srv/digitlab | --database-url postgresql://user:password@host/db]
+
+The same shape as deploy/compose.yaml: one address (nginx, deploy/nginx.conf.template), each browser kept on
+one Streamlit process by a cookie, every process on one shared class store. Without --database-url it runs
+its own PostgreSQL server with its data in --data/postgres (made the first time, kept after). Prints one JSON
+line when the school is served ({"url": ..., "replicas": [...], "database": ...}), then serves until it is
+stopped (Ctrl-C or SIGTERM), and stops everything it started. The tests and tools.classroom_load start it so.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from digitlab.config import PROJECT_DIR
+from digitlab.database import DATABASE_VARIABLE, shown
+from tools.browser import StreamlitServer, free_port
+from tools.postgres import private_server
+
+TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+NGINX = "/usr/sbin/nginx"
+
+
+def nginx_config(upstreams: list[str], listen: str, state: Path) -> str:
+    """The template with its blanks filled: `upstreams` as host:port, nginx's own files in `state`."""
+    lines = "\n".join(f"        server {address};" for address in upstreams)
+    return string.Template(TEMPLATE.read_text()).safe_substitute(
+        UPSTREAMS=lines, LISTEN=listen, STATE=state
+    )  # nginx keeps its own $variables
+
+
+@contextlib.contextmanager
+def nginx(upstreams: list[str], port: int, host: str = "127.0.0.1"):
+    """nginx on host:port in front of `upstreams`, checked (nginx -t) before it starts; stopped after."""
+    state = Path(tempfile.mkdtemp(prefix="digitlab-nginx-"))
+    try:
+        config = state / "nginx.conf"
+        config.write_text(nginx_config(upstreams, f"{host}:{port}", state))
+        checked = subprocess.run(
+            [NGINX, "-t", "-q", "-c", str(config), "-p", str(state)], capture_output=True, text=True
+        )
+        if checked.returncode:
+            raise RuntimeError(f"nginx refused its configuration {config}:\n{checked.stderr}")
+        process = subprocess.Popen([NGINX, "-c", str(config), "-p", str(state), "-g", "daemon off;"])
+        try:
+            local = "127.0.0.1" if host == "0.0.0.0" else host
+            wait_for_answer(f"http://{local}:{port}/_stcore/health", process)
+            yield f"http://{local}:{port}/"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def wait_for_answer(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answered at {url} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def class_store(database_url: str | None, data: Path | None):
+    """The given database, or a PostgreSQL server of our own (its data in data/postgres, or a temporary one)."""
+    if database_url:
+        yield database_url
+    else:
+        with private_server(folder=data / "postgres" if data else None) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def school(
+    replicas: int = 2,
+    port: int | None = None,
+    database_url: str | None = None,
+    data: Path | None = None,
+    host: str = "127.0.0.1",
+):
+    """Everything up; yields what the JSON line says. Replicas start one after another: each imports the app's
+    libraries, and starting them at once on a small machine only makes each slower."""
+    port = port or free_port()
+    with class_store(database_url, data) as url, contextlib.ExitStack() as stack:
+        servers = []
+        for _ in range(replicas):
+            server = stack.enter_context(StreamlitServer(PROJECT_DIR / "app.py", env={DATABASE_VARIABLE: url}))
+            servers.append(server)
+        addresses = [f"127.0.0.1:{server.port}" for server in servers]
+        proxy = stack.enter_context(nginx(addresses, port, host))
+        yield {"url": proxy, "replicas": [server.url for server in servers], "database": shown(url)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
+    parser.add_argument("--port", type=int, default=8080, help="the school's port (0: a free one)")
+    parser.add_argument("--host", default="0.0.0.0", help="the address to serve on (default: every interface)")
+    parser.add_argument("--database-url", help="an existing PostgreSQL database (default: a server of our own)")
+    parser.add_argument("--data", type=Path, help="folder for our own server's data (default: a temporary one)")
+    args = parser.parse_args()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        with school(args.replicas, args.port or None, args.database_url, args.data, args.host) as served:
+            print(json.dumps(served), flush=True)
+            while not stopping:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    os.chdir(PROJECT_DIR)
+    main()
