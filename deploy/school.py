@@ -27,7 +27,7 @@ from pathlib import Path
 from digitlab.config import PROJECT_DIR
 from digitlab.database import DATABASE_VARIABLE, shown
 from tools.browser import StreamlitServer, free_port
-from tools.postgres import private_server
+from tools.postgres import private_server, server_pid
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX = "/usr/sbin/nginx"
@@ -42,8 +42,9 @@ def nginx_config(upstreams: list[str], listen: str, state: Path) -> str:
 
 
 @contextlib.contextmanager
-def nginx(upstreams: list[str], port: int, host: str = "127.0.0.1"):
-    """nginx on host:port in front of `upstreams`, checked (nginx -t) before it starts; stopped after."""
+def nginx(upstreams: list[str], port: int, host: str = "127.0.0.1", cpus: set[int] | None = None):
+    """nginx on host:port in front of `upstreams`, checked (nginx -t) before it starts; stopped after. Yields
+    its URL and process. cpus: the CPUs it may run on (all, if None)."""
     state = Path(tempfile.mkdtemp(prefix="digitlab-nginx-"))
     try:
         config = state / "nginx.conf"
@@ -53,11 +54,14 @@ def nginx(upstreams: list[str], port: int, host: str = "127.0.0.1"):
         )
         if checked.returncode:
             raise RuntimeError(f"nginx refused its configuration {config}:\n{checked.stderr}")
-        process = subprocess.Popen([NGINX, "-c", str(config), "-p", str(state), "-g", "daemon off;"])
+        process = subprocess.Popen(
+            [NGINX, "-c", str(config), "-p", str(state), "-g", "daemon off;"],
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
         try:
             local = "127.0.0.1" if host == "0.0.0.0" else host
             wait_for_answer(f"http://{local}:{port}/_stcore/health", process)
-            yield f"http://{local}:{port}/"
+            yield f"http://{local}:{port}/", process
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -95,18 +99,27 @@ def school(
     database_url: str | None = None,
     data: Path | None = None,
     host: str = "127.0.0.1",
+    cpus: set[int] | None = None,
 ):
-    """Everything up; yields what the JSON line says. Replicas start one after another: each imports the app's
-    libraries, and starting them at once on a small machine only makes each slower."""
+    """Everything up; yields what the JSON line says, with the server's process ids (for the benchmarks).
+    Replicas start one after another: each imports the app's libraries, and starting them at once on a small
+    machine only makes each slower. cpus: the CPUs the replicas and nginx may run on (all, if None)."""
     port = port or free_port()
     with class_store(database_url, data) as url, contextlib.ExitStack() as stack:
         servers = []
         for _ in range(replicas):
-            server = stack.enter_context(StreamlitServer(PROJECT_DIR / "app.py", env={DATABASE_VARIABLE: url}))
+            server = StreamlitServer(PROJECT_DIR / "app.py", env={DATABASE_VARIABLE: url}, cpus=cpus)
+            stack.enter_context(server)
             servers.append(server)
         addresses = [f"127.0.0.1:{server.port}" for server in servers]
-        proxy = stack.enter_context(nginx(addresses, port, host))
-        yield {"url": proxy, "replicas": [server.url for server in servers], "database": shown(url)}
+        proxy, proxy_process = stack.enter_context(nginx(addresses, port, host, cpus))
+        pids = [server.process.pid for server in servers] + [proxy_process.pid, server_pid(url)]
+        yield {
+            "url": proxy,
+            "replicas": [server.url for server in servers],
+            "database": shown(url),
+            "pids": [pid for pid in pids if pid],
+        }
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """A classroom on one server: 30 sessions drawing pen digits at once (a load test, not a test).
 
     python -m tools.classroom_load [--sessions 30 --interval 2 --duration 120 --baseline 20 --browsers 2]
+    python -m tools.classroom_load --replicas 2 --classes 4 --sessions 120 ...   # a school (issue #16)
 
 Starts ONE `streamlit run app.py` on 127.0.0.1 (a free port; DIGITLAB_CLASS_DB in a temp folder). Sessions
 are of two kinds, all concurrent (asyncio):
@@ -40,13 +41,22 @@ server-side p95 went from 1x to 2.5x a single user's. The server gets fewer core
    trained; else the brush slider): each page must show exactly what it shows when drawing alone, never
    the other's answer, keep its own choice and name the other network in its caption.
 
-Server memory: RSS of the streamlit process and its children, sampled every second (tools.processes,
+A school (--replicas N): deploy/school.py's deployment instead of one server: N Streamlit processes behind
+nginx, on a private PostgreSQL server; --classes C classes are opened in its store, and session k joins
+class k mod C by its link (?class=CODE), as a student does. Then also:
+4. classes: each protocol session must find its own class's code in its sidebar (joined_wrong_class); then
+   a browser session in each class, and one in no class, saves two drawings; each class's Our class page,
+   and the store, must hold exactly that class's drawings (leaks).
+
+Server memory: RSS of the streamlit process and its children (a school's: every replica, nginx, PostgreSQL),
+sampled every second (tools.processes,
 peak per phase; the browsers' as PSS). CPU: cores used by the server, the browsers and this script, per phase.
 Prints one JSON object with all the figures at the end. Loopback only; stops what it starts.
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -57,6 +67,9 @@ from pathlib import Path
 import numpy as np
 
 from app_pages.shared import CLEAR
+from deploy.school import school
+from digitlab.classes import open_class
+from digitlab.collection import ClassCollection
 from digitlab.config import (
     CANVAS_SIZE,
     MODEL_DIR_VARIABLE,
@@ -67,6 +80,7 @@ from digitlab.config import (
     available_networks,
     model_dir,
 )
+from digitlab.database import as_url
 from digitlab.pen import canvas_strokes, load_pen_digits
 from tools.browser import (
     CANVAS,
@@ -76,6 +90,7 @@ from tools.browser import (
     launch_options,
     mouse_path,
 )
+from tools.postgres import private_server
 from tools.processes import Monitor, split_cpus
 from tools.streamlit_protocol import DrawingSession, ProtocolSession, describe, render_pngs
 
@@ -229,14 +244,16 @@ async def draw_every(
             k = max(k, int(np.ceil((time.monotonic() - start) / interval)))
 
 
-async def open_session(browser, url: str, name: str, timeout_ms: float) -> tuple[BrowserSession, float]:
+async def open_session(
+    browser, url: str, name: str, timeout_ms: float, query: str = ""
+) -> tuple[BrowserSession, float]:
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(INSTRUMENT)
     await context.add_init_script(WATCH)
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
     began = time.perf_counter()
-    await page.goto(url, timeout=timeout_ms)
+    await page.goto(url + (f"?{query}" if query else ""), timeout=timeout_ms)
     await page.locator(CANVAS).wait_for(state="visible", timeout=timeout_ms)
     await page.wait_for_function("() => window.__digitlab.idle()", timeout=timeout_ms)
     opened = time.perf_counter() - began
@@ -381,14 +398,77 @@ def pen_digits(pen, seed: int) -> list[tuple[list[np.ndarray], int, int]]:
     return [(canvas_strokes(pen.strokes(int(i))), int(pen.labels[i]), int(i)) for i in order]
 
 
-async def open_protocol_session(url: str, name: str, timeout_ms: float) -> tuple[ProtocolSession, float]:
-    session = ProtocolSession(name, url)
+async def open_protocol_session(
+    url: str, name: str, timeout_ms: float, query: str = ""
+) -> tuple[ProtocolSession, float]:
+    session = ProtocolSession(name, url, query)
     began = time.perf_counter()
     await session.connect(timeout_ms)
     return session, time.perf_counter() - began
 
 
-async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
+def class_link(codes: list[str], k: int) -> str:
+    """Session k's query string: the link of class k mod len(codes) (none without classes)."""
+    return f"class={codes[k % len(codes)]}" if codes else ""
+
+
+async def save_drawing(session: BrowserSession, label: int, timeout_ms: float) -> int:
+    """Saves the drawing on the page as `label` ("I meant", then "Save to our class"); the id the page gives it."""
+    page = session.page
+    await page.get_by_test_id("stSelectbox").filter(has_text="I meant").locator("input").click()
+    await page.keyboard.type(str(label))
+    await page.get_by_role("option", name=str(label), exact=True).click()
+    started = await session.evaluate("window.__digitlab.started")
+    await page.get_by_role("button", name="Save to our class").click()
+    await session.wait_run_after(started, timeout_ms)
+    note = await page.get_by_text("Saved as").first.inner_text(timeout=timeout_ms)
+    return int(note.split("drawing #", 1)[1].split()[0])
+
+
+async def class_isolation_check(browser, url: str, codes: list[str], store: str, pen, timeout_ms: float) -> dict:
+    """Each class (and the default one, "") saves two drawings in a browser session of its own; then each
+    one's Our class page and the store must show exactly its own drawings, none of another class's."""
+    saved, shown, problems = {}, {}, []
+    for n, code in enumerate([*codes, ""]):
+        session, _ = await open_session(browser, url, f"class-{code or 'default'}", timeout_ms, class_link([code], 0))
+        try:
+            saved[code] = []
+            for strokes, label, sample in pen_digits(pen, seed=100 + n)[:2]:
+                await session.reset(timeout_ms)
+                await session.draw(strokes, timeout_ms, sample)
+                saved[code].append(await save_drawing(session, label, timeout_ms))
+            started = await session.evaluate("window.__digitlab.started")
+            await session.page.get_by_test_id("stSidebarNav").get_by_role("link", name="Our class").click()
+            await session.wait_run_after(started, timeout_ms)
+            alts = await session.page.locator('img[alt^="Drawing "]').evaluate_all("els => els.map(e => e.alt)")
+            shown[code] = sorted(int(alt.split()[1].rstrip(",")) for alt in alts)
+        except Exception as error:
+            problems.append(f"class {code!r}: {describe(error)}")
+        finally:
+            await session.close()
+    stored = {code: sorted(d.id for d in ClassCollection(store, code).drawings()) for code in saved}
+    owner = {i: code for code, ids in saved.items() for i in ids}
+    for code, ids in saved.items():
+        if stored[code] != sorted(ids) or shown.get(code) != sorted(ids):
+            problems.append(
+                f"class {code!r} saved {ids}, its store holds {stored[code]}, its page shows {shown.get(code)}"
+            )
+    leaks = [
+        f"class {c!r} shows #{i}, saved by class {owner[i]!r}"
+        for c, ids in shown.items()
+        for i in ids
+        if owner.get(i, c) != c
+    ]
+    return {
+        "classes": len(codes),
+        "saved": saved,
+        "leaks": leaks,
+        "problems": problems,
+        "isolated": not (leaks or problems),
+    }
+
+
+async def classroom(args, url: str, monitor: Monitor, result: dict, codes: list[str], store: str) -> None:
     from playwright.async_api import async_playwright
 
     pen = load_pen_digits(PEN_SAMPLE)
@@ -410,10 +490,11 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
             result["single_user"] = {}
             kinds = ["browser"] + (["protocol"] if browsers_in_class < args.sessions else [])
             for kind in kinds:
+                link = class_link(codes, 0)
                 if kind == "browser":
-                    session, opened = await open_session(await browser_for(0), url, "single", timeout_ms * 3)
+                    session, opened = await open_session(await browser_for(0), url, "single", timeout_ms * 3, link)
                 else:
-                    session, opened = await open_protocol_session(url, "single-protocol", timeout_ms)
+                    session, opened = await open_protocol_session(url, "single-protocol", timeout_ms, link)
                 digits = pen_digits(pen, seed=0)
                 # warm-up, two digits (the first: TensorFlow's import and the network's first load)
                 for strokes, label, sample in (digits[-1], digits[-2]):
@@ -433,9 +514,10 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
 
             async def arrive(k: int):
                 await asyncio.sleep(k * stagger)
+                link = class_link(codes, k)
                 if kinds[k] == "browser":
-                    return await open_session(await browser_for(k), url, f"b{k:02d}", timeout_ms * 3)
-                return await open_protocol_session(url, f"p{k:02d}", timeout_ms * 3)
+                    return await open_session(await browser_for(k), url, f"b{k:03d}", timeout_ms * 3, link)
+                return await open_protocol_session(url, f"p{k:03d}", timeout_ms * 3, link)
 
             opened = await asyncio.gather(*(arrive(k) for k in range(args.sessions)), return_exceptions=True)
             open_errors = [describe(e) for e in opened if isinstance(e, BaseException)]
@@ -455,6 +537,13 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
                 **{f"{kind}_p50_s": round(float(np.median(t)), 2) for kind, t in open_times.items() if t},
                 **{f"{kind}_max_s": round(float(max(t)), 2) for kind, t in open_times.items() if t},
             }
+            if codes:  # each student in the class of its link, and no other
+                wrong = [
+                    s.name
+                    for k, s in enumerate(sessions)
+                    if isinstance(s, ProtocolSession) and not any(f"**{s.query[6:]}**" in md for md in s.sidebar)
+                ]
+                result["classroom_page_open"]["joined_wrong_class"] = wrong
             print(f"classroom sessions open: {json.dumps(result['classroom_page_open'])}", flush=True)
             monitor.enter("classroom")
             start = time.monotonic() + 1
@@ -486,11 +575,33 @@ async def classroom(args, url: str, monitor: Monitor, result: dict) -> None:
             result["isolation"] = await isolation_check(
                 await browser_for(0), url, pen, networks, args.isolation_rounds, timeout_ms
             )
-            monitor.enter("end")
             print(f"isolation: {json.dumps(result['isolation'])}", flush=True)
+            if codes:
+                result["class_isolation"] = await class_isolation_check(
+                    await browser_for(0), url, codes, store, pen, timeout_ms
+                )
+                print(f"class isolation: {json.dumps(result['class_isolation'])}", flush=True)
+            monitor.enter("end")
         finally:
             for browser in browsers:
                 await browser.close()
+
+
+@contextlib.contextmanager
+def serving(args, cpus: set[int] | None):
+    """The app served as args say: (its URL, the server's process ids, its class store's URL or path)."""
+    if args.replicas:
+        with private_server() as store, school(args.replicas, database_url=store, cpus=cpus) as served:
+            yield served["url"], served["pids"], store
+        return
+    folder = Path(tempfile.mkdtemp(prefix="classroom-"))
+    store = str(folder / "class-digits.sqlite")
+    env = {"DIGITLAB_CLASS_DB": store, **dict(e.split("=", 1) for e in args.env)}
+    try:
+        with StreamlitServer(Path(args.app), env=env, cpus=cpus) as server:
+            yield server.url, [server.process.pid], store
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -507,6 +618,10 @@ def main() -> None:
     )
     parser.add_argument("--per-browser", type=int, default=30, help="contexts (sessions) per Chromium process")
     parser.add_argument("--isolation-rounds", type=int, default=4)
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="a school: N Streamlit processes behind nginx (deploy/school.py)"
+    )
+    parser.add_argument("--classes", type=int, default=0, help="with --replicas: classes the sessions are spread over")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a wait counts as an error")
     parser.add_argument("--model-dir", help=f"networks to serve (${MODEL_DIR_VARIABLE}); default: {model_dir()}")
     parser.add_argument(
@@ -535,29 +650,22 @@ def main() -> None:
     began = time.monotonic()
     result: dict = {"goals": GOALS, "settings": vars(args)}
     result["load_average_at_start"] = [round(load, 2) for load in os.getloadavg()]
-    folder = Path(tempfile.mkdtemp(prefix="classroom-"))
     server_cpus, client_cpus = split_cpus(args.server_cores)
     result["cpus"] = {"server": sorted(server_cpus or []), "clients": sorted(client_cpus or [])}
-    server = StreamlitServer(
-        Path(args.app),
-        env={"DIGITLAB_CLASS_DB": str(folder / "class-digits.sqlite"), **dict(e.split("=", 1) for e in args.env)},
-        cpus=server_cpus,
-    )
-    if client_cpus:
-        os.sched_setaffinity(0, client_cpus)  # this script, and the browsers it starts after this
     monitor = None
-    try:
-        server.start().wait_until_up()
+    with serving(args, server_cpus) as (url, pids, store):
+        if client_cpus:
+            os.sched_setaffinity(0, client_cpus)  # this script, and the browsers it starts after this
+        codes = [open_class(as_url(store), f"Class {k + 1}").code for k in range(args.classes if args.replicas else 0)]
+        result["classes"] = codes
         render_pngs(load_pen_digits(PEN_SAMPLE))  # the protocol sessions' canvas pictures, made before any timing
-        monitor = Monitor(server.process.pid)
+        monitor = Monitor(pids)
         monitor.start()
-        asyncio.run(classroom(args, server.url, monitor, result))
-    finally:
-        if monitor:
+        try:
+            asyncio.run(classroom(args, url, monitor, result, codes, store))
+        finally:
             monitor.stop_event.set()
             monitor.join(timeout=5)
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
     mb = 1 / 2**20
     result["server_memory_mb"] = {phase: round(p["server_rss"] * mb) for phase, p in monitor.peaks.items()}
@@ -595,6 +703,10 @@ def main() -> None:
         and all(r["p95_ratio"] <= GOALS["p95_load_over_single"] for r in ratios.values()),
         "sessions_isolated": result["isolation"]["isolated"],
     }
+    if result["classes"]:
+        errors += len(result["classroom_page_open"].get("joined_wrong_class", []))
+        result["meets_goals"]["no_errors"] = errors == 0
+        result["meets_goals"]["classes_isolated"] = result.get("class_isolation", {}).get("isolated", False)
     result["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     result["notes"] = (
         "latencies in the page's clock: mouse-up of a digit's last stroke -> Streamlit's run over "

@@ -65,6 +65,13 @@ def private_server(database: str = DATABASE, folder: Path | None = None):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def server_pid(url: str) -> int | None:
+    """The process id of a private server's postmaster (the first line of its postmaster.pid), from its URL."""
+    folder = url.split("host=", 1)[1].split("&", 1)[0] if "host=" in url else None
+    pid_file = Path(folder) / "data" / "postmaster.pid" if folder else None
+    return int(pid_file.read_text().split()[0]) if pid_file and pid_file.exists() else None
+
+
 if __name__ == "__main__":  # a quick check: start one, print its URL and version, stop it
     import psycopg
 

@@ -63,16 +63,18 @@ class Monitor(threading.Thread):
     """Samples a server's process tree and everything else this script started (browsers, Playwright's
     driver: the clients) every `period` s, by phase: each phase's peak memory, and CPU use between marks."""
 
-    def __init__(self, server_pid: int, period: float = 1.0):
+    def __init__(self, server_pids: int | list[int], period: float = 1.0):
+        """server_pids: the server's process, or its processes (a school's: each replica, the proxy, the database)."""
         super().__init__(name="monitor", daemon=True)
-        self.server_pid, self.period = server_pid, period
+        self.server_pids = [server_pids] if isinstance(server_pids, int) else list(server_pids)
+        self.period = period
         self.phase = "start"
         self.peaks: dict[str, dict] = {}
         self.marks: dict[str, dict] = {}
         self.stop_event = threading.Event()
 
     def sample(self) -> dict:
-        server = tree(self.server_pid)
+        server = [process for pid in self.server_pids for process in tree(pid)]
         server_pids = {p.pid for p in server}
         clients = [p for p in tree(os.getpid())[1:] if p.pid not in server_pids]
         server_rss, server_cpu = memory_and_cpu(server)

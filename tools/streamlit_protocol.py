@@ -78,9 +78,12 @@ class ProtocolSession(DrawingSession):
     Prediction metric's element (metric_change) and to the end of the run (run_over); the browser's
     debounce and rendering are not in them."""
 
-    def __init__(self, name: str, url: str):
+    def __init__(self, name: str, url: str, query: str = ""):
+        """url: the app's; query: the page's query string (class=CODE: a class's link)."""
         super().__init__(name)
-        self.url = url
+        self.url, self.query = url, query
+        self.cookies: dict[str, str] = {}  # as a browser keeps them: a proxy's route (deploy/nginx.conf.template)
+        self.sidebar: list[str] = []  # the markdown texts in the sidebar, as of the last run
         self.ws = None
         self.canvas_id = self.canvas_fragment = None
         self.drawn_strokes = 0
@@ -92,14 +95,18 @@ class ProtocolSession(DrawingSession):
         self.reader = None
 
     async def connect(self, timeout_ms: float) -> None:
+        """Loads the page (as a browser does first: a proxy in front sets its cookie then), then opens the
+        websocket with the page's cookies and runs the script once."""
         import websockets
 
+        await asyncio.to_thread(self._fetch, self.url + (f"?{self.query}" if self.query else ""))
         self.ws = await websockets.connect(
             self.url.replace("http://", "ws://") + "_stcore/stream",
             subprotocols=["streamlit"],
             origin=self.url.rstrip("/"),
             max_size=2**24,
             open_timeout=timeout_ms / 1000,
+            additional_headers=self._cookie_header(),
         )
         self.reader = asyncio.create_task(self._read())
         await self.rerun(None, timeout_ms)
@@ -127,6 +134,8 @@ class ProtocolSession(DrawingSession):
                     self.exceptions.append(element.exception.message[:200])
                 elif which == "imgs":
                     self.images.extend(image.url for image in element.imgs.imgs)
+                elif which == "markdown" and len(msg.metadata.delta_path) and msg.metadata.delta_path[0] == 1:
+                    self.sidebar.append(element.markdown.body)  # delta_path[0]: 0 the main area, 1 the sidebar
             elif kind == "script_finished" and msg.script_finished != 2:  # 2: cut short for a newer run
                 self.finished_at = now
                 self.finished.set()
@@ -140,6 +149,7 @@ class ProtocolSession(DrawingSession):
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
         state.context_info.url = self.url
+        state.query_string = self.query
         if canvas_value is not None:
             state.fragment_id = self.canvas_fragment  # as the page does: a widget in a fragment reruns only it
             widget = state.widget_states.widgets.add()
@@ -148,11 +158,12 @@ class ProtocolSession(DrawingSession):
         self.finished.clear()
         self.metric = None
         self.images.clear()
+        self.sidebar.clear()
         self.sent_at = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         await asyncio.wait_for(self.finished.wait(), timeout_ms / 1000)
         for url in self.images:  # the page fetches the run's picture ("what the network sees")
-            await asyncio.to_thread(_fetch, self.url.rstrip("/") + url)
+            await asyncio.to_thread(self._fetch, self.url.rstrip("/") + url)
         if self.exceptions:
             raise RuntimeError(f"exception element: {self.exceptions[-1]!r}")
 
@@ -185,10 +196,17 @@ class ProtocolSession(DrawingSession):
         if self.reader is not None:
             self.reader.cancel()
 
+    def _fetch(self, url: str) -> None:
+        """GET with this session's cookies, keeping those the answer sets."""
+        request = urllib.request.Request(url, headers=self._cookie_header())
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+            for header in answer.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
 
-def _fetch(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        answer.read()
+    def _cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
 
 PNGS: dict[tuple[int, int], str] = {}  # (pen sample, strokes drawn - 1) -> the canvas's PNG data URL
