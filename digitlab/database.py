@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from digitlab.store_errors import FAILURES, UNAVAILABLE, StoreError
+from digitlab.store_errors import BUSY, FAILURES, UNAVAILABLE, StoreError
 
 DATABASE_VARIABLE = "DIGITLAB_CLASS_DB"  # a path (SQLite) or a URL; set it to keep the collection elsewhere
 BUSY_TIMEOUT_S = 3  # one save takes milliseconds, so a class's saves queue well within this
@@ -77,7 +77,10 @@ def engine(url: str) -> sa.Engine:
         return made
     settings = f"-c lock_timeout={BUSY_TIMEOUT_S * 1000} -c statement_timeout={BUSY_TIMEOUT_S * 3000}"
     return sa.create_engine(
-        parsed, pool_pre_ping=True, connect_args={"connect_timeout": BUSY_TIMEOUT_S, "options": settings}
+        parsed,
+        pool_pre_ping=True,  # a connection the database server dropped (a restart) is replaced, not used
+        pool_timeout=BUSY_TIMEOUT_S,  # every pooled connection busy: as long as a lock, then "busy"
+        connect_args={"connect_timeout": BUSY_TIMEOUT_S, "options": settings},
     )
 
 
@@ -110,6 +113,9 @@ def transaction(url: str, writes_first: bool = False):
             Path(made.url.database).parent.mkdir(parents=True, exist_ok=True)
         with made.connect() as connection, connection.execution_options(writes_first=writes_first).begin():
             yield connection
+    except sa.exc.TimeoutError as error:  # no pooled connection came free in time
+        log.warning("class collection %s: %s", shown(url), error)
+        raise StoreError(BUSY) from error
     except (sa.exc.DBAPIError, OSError) as error:
         original = getattr(error, "orig", error)
         log.warning("class collection %s: %s: %s", shown(url), type(original).__name__, original)

@@ -224,3 +224,23 @@ def test_a_database_server_that_is_down_or_locked_fails_fast_with_one_clear_mess
             ClassCollection(postgres_server).save(np.zeros((28, 28)), label=3)
         assert time.perf_counter() - started < 5
     assert "postgres" not in str(raised.value).lower() and len(str(raised.value)) < 120
+
+
+def test_when_every_connection_is_taken_a_save_says_busy_in_seconds(store_url_postgresql, monkeypatch):
+    """A crowd of saves on a PostgreSQL store: the pool's connections all in use, the next one waits at most
+    the busy timeout, then is told to try again, not shown a traceback."""
+    from digitlab import database
+
+    url = as_url(store_url_postgresql)
+    ClassCollection(url).save(np.zeros((28, 28)), label=1)  # made and migrated
+    engine = database.engine(url)
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+    try:
+        started = time.perf_counter()
+        with pytest.raises(StoreError, match="busy"):
+            ClassCollection(url).save(np.zeros((28, 28)), label=2)
+        assert time.perf_counter() - started < database.BUSY_TIMEOUT_S + 2
+    finally:
+        for connection in held:
+            connection.close()
+    assert len(ClassCollection(url)) == 1
