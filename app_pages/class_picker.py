@@ -3,8 +3,7 @@ or leave it. Called by the router (app.py) before the page runs, so that the pag
 
 import streamlit as st
 
-from app_pages.shared import current_class, current_class_name, join_class, leave_class, show_error
-from digitlab.config import DEFAULT_CLASS
+from app_pages.shared import current_class, current_class_name, join_class, leave_class, plain, show_error
 from digitlab.store_errors import StoreError
 
 LINK_PARAMETER = "class"  # ?class=CODE joins a class: the link a teacher shares
@@ -25,15 +24,13 @@ def join_from_link() -> None:
 def class_sidebar() -> None:
     try:
         join_from_link()
-        code = current_class()
-        name = current_class_name() if code != DEFAULT_CLASS else None
     except StoreError as error:
         with st.sidebar:
             show_error(error)
-        return
+    code, name = current_class(), current_class_name()
     with st.sidebar:
         if name is not None:
-            st.markdown(f"**Class:** {name}  \ncode **{code}**")
+            st.markdown(f"**Class:** {plain(name)}  \ncode **{code}**")
             if st.button("Leave this class", icon=":material/logout:"):
                 leave_class()
                 st.rerun()

@@ -9,10 +9,12 @@ from app_pages.colours import BLUE, GREEN, ORANGE, PINK
 from app_pages.shared import (
     OWN_DRAWINGS,
     class_collection,
+    current_class,
     current_class_name,
     is_teacher,
     network,
     open_new_class,
+    plain,
     show_error,
     teacher_key_set,
     try_teacher_key,
@@ -28,6 +30,7 @@ from digitlab.words import count, with_article
 COLOURS = [ORANGE, BLUE, GREEN, PINK]
 GRID_COLUMNS = 8
 SHOWN = 96  # drawings on the page at most, newest first
+JUST_OPENED = "just_opened_class"  # session state: the class this session has just opened (its key not yet hidden)
 
 
 def accuracy(images: np.ndarray, labels: np.ndarray) -> None:
@@ -159,15 +162,24 @@ def open_class_form() -> None:
         if isinstance(opened, str):
             st.error(opened)
             return
-        st.success(
-            f"**{opened.name}** is open, and this browser is in it as its teacher. Students join with the code "
-            f"**{opened.code}** (in the sidebar), or with this link:"
-        )
-        st.code(f"{(st.context.url or '').split('?')[0]}?class={opened.code}", language=None)
-        st.warning(
-            f"The class's teacher key is **{opened.key}**. Write it down now: it is shown only once, and it "
-            "exports and deletes this class's drawings."
-        )
+    st.session_state[JUST_OPENED] = opened
+    st.rerun()  # the whole app in the new class, the sidebar too
+
+
+def just_opened(opened) -> None:
+    """The new class's code, link and key, until the teacher says the key is written down: it is never shown again."""
+    st.success(
+        f"**{plain(opened.name)}** is open, and this browser is in it as its teacher. Students join with the code "
+        f"**{opened.code}** (in the sidebar), or with this link:"
+    )
+    st.code(f"{(st.context.url or '').split('?')[0]}?class={opened.code}", language=None)
+    st.warning(
+        f"The class's teacher key is **{opened.key}**. Write it down now: it is shown only once, and it "
+        "exports and deletes this class's drawings."
+    )
+    if st.button("I have written the key down", icon=":material/check:"):
+        del st.session_state[JUST_OPENED]
+        st.rerun()
 
 
 def unlock_form() -> None:
@@ -189,12 +201,11 @@ def unlock_form() -> None:
                 st.rerun()
 
 
-try:
-    class_title = current_class_name()
-except StoreError as error:
-    show_error(error)
-    st.stop()
-st.title(f"{class_title}: our digits" if class_title else "Our class's digits")
+class_title = current_class_name()
+st.title(f"{plain(class_title)}: our digits" if class_title else "Our class's digits")
+opened = st.session_state.get(JUST_OPENED)
+if opened is not None and opened.code == current_class():
+    just_opened(opened)
 st.caption(
     "Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
     "Nobody's handwriting here was in MNIST: this is a real test set, made by real people."

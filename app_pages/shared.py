@@ -8,6 +8,7 @@ which must put the canvas on screen fast, needs neither.
 import gc
 import json
 import logging
+import re
 
 import numpy as np
 import streamlit as st
@@ -35,6 +36,7 @@ PREVIEW_SIZE = 168  # px: a 28 x 28 input shown 6 times as wide
 OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session saved (its author may delete them)
 TEACHER = "teacher"  # session state: the class whose teacher key (or the server's) was typed in this session
 CLASS_CODE = "class_code"  # session state: the code of the class this session is in (DEFAULT_CLASS: none)
+CLASS_NAME = "class_name"  # session state: that class's name, read once when it was joined (names never change)
 SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
 JOIN_TRIES_PER_MINUTE = 5
 
@@ -133,8 +135,8 @@ def open_new_class(name: str, server_key: str):
     if refused:
         return refused
     opened = open_class(default_url(), name)
-    st.session_state[CLASS_CODE] = st.session_state[TEACHER] = opened.code
-    st.session_state.pop(OWN_DRAWINGS, None)
+    enter_class(opened.code, opened.name)
+    st.session_state[TEACHER] = opened.code
     return opened
 
 
@@ -151,22 +153,29 @@ def join_class(code: str) -> str | None:
     name = class_name(default_url(), normal) if normal else None
     if name is None:
         return f"There is no class with the code {code.strip()[:12]!r}. Check it with your teacher."
-    st.session_state[CLASS_CODE] = normal
-    st.session_state.pop(OWN_DRAWINGS, None)
+    enter_class(normal, name)
     return None
 
 
-def current_class_name() -> str | None:
-    """The name of this session's class (None in the default class)."""
-    from digitlab.classes import class_name
-    from digitlab.database import default_url
+def enter_class(code: str, name: str) -> None:
+    """This session is in that class from now on; what it saved before, it saved elsewhere."""
+    st.session_state[CLASS_CODE], st.session_state[CLASS_NAME] = code, name
+    st.session_state.pop(OWN_DRAWINGS, None)
 
-    return class_name(default_url(), current_class())
+
+def plain(text: str) -> str:
+    """`text` as it is, in a Streamlit markdown string: a class named "[x](http://…)" stays those characters."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~$<>:])", r"\\\1", text)
+
+
+def current_class_name() -> str | None:
+    """The name of this session's class (None in the default class); no query: every page's sidebar shows it."""
+    return st.session_state.get(CLASS_NAME) if current_class() != DEFAULT_CLASS else None
 
 
 def leave_class() -> None:
     """Back to the server's default class."""
-    for name in (CLASS_CODE, OWN_DRAWINGS):
+    for name in (CLASS_CODE, CLASS_NAME, OWN_DRAWINGS):
         st.session_state.pop(name, None)
 
 

@@ -76,6 +76,9 @@ def test_a_class_keeps_its_drawings_and_its_teacher_to_itself(tmp_path, monkeypa
     code = opened.value.split("**")[3]
     key = next(w.value for w in teacher.warning if "teacher key is" in w.value).split("**")[1]
     assert normal_code(code) == code and teacher.code[0].value.endswith(f"?class={code}")
+    assert any(f"code **{code}**" in m.value for m in teacher.sidebar.markdown)  # the whole app is in the class
+    press(teacher, "I have written the key down")
+    assert not any(key in w.value for w in teacher.warning) and not teacher.success  # shown once only
 
     student = AppTest.from_file(APP, default_timeout=120)
     student.query_params["class"] = code.lower()  # the link the teacher shares
@@ -116,3 +119,12 @@ def test_a_wrong_code_gets_one_message_and_guessing_is_slow(tmp_path, monkeypatc
         messages.append(" ".join(e.value for e in at.sidebar.error))
     assert all("no class with the code" in m for m in messages[:5]) and "Too many tries" in messages[5]
     assert not at.exception and len(at.sidebar.error) == 1
+
+
+def test_a_class_name_is_shown_as_typed_never_as_markdown(tmp_path, monkeypatch, a_seven):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    hostile = "[Year 9](http://evil.example) **loud** $x$"
+    teacher = open_on_page(draw_page(a_seven, teacher_key=SERVER_KEY), hostile)
+    (shown,) = [m.value for m in teacher.sidebar.markdown if "Class:" in m.value]
+    assert r"\[Year 9\]\(http\://evil\.example\) \*\*loud\*\* \$x\$" in shown
+    assert teacher.title[0].value.startswith(r"\[Year 9\]") and not teacher.exception
