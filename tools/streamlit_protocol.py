@@ -85,6 +85,7 @@ class ProtocolSession(DrawingSession):
         self.cookies: dict[str, str] = {}  # as a browser keeps them: a proxy's route (deploy/nginx.conf.template)
         self.sidebar: list[str] = []  # the markdown texts in the sidebar, as of the last run
         self.ws = None
+        self.closed: BaseException | None = None  # why the connection ended, once it has
         self.canvas_id = self.canvas_fragment = None
         self.drawn_strokes = 0
         self.finished = asyncio.Event()
@@ -107,13 +108,25 @@ class ProtocolSession(DrawingSession):
             max_size=2**24,
             open_timeout=timeout_ms / 1000,
             additional_headers=self._cookie_header(),
+            ping_interval=None,  # a browser sends no pings (the server pings it); a busy server is no dead one
         )
+        self.closed = None
         self.reader = asyncio.create_task(self._read())
         await self.rerun(None, timeout_ms)
         if self.canvas_id is None:
             raise RuntimeError("the first run showed no canvas")
 
     async def _read(self) -> None:
+        """Takes in the server's messages until the connection ends; then any waiter is woken, and told why."""
+        try:
+            await self._take_all()
+        except Exception as error:
+            self.closed = error
+        finally:
+            self.closed = self.closed or ConnectionError("the server closed the connection")
+            self.finished.set()  # whoever waits for a run learns it at once
+
+    async def _take_all(self) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         async for data in self.ws:
@@ -162,6 +175,8 @@ class ProtocolSession(DrawingSession):
         self.sent_at = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         await asyncio.wait_for(self.finished.wait(), timeout_ms / 1000)
+        if self.closed:
+            raise ConnectionError(describe(self.closed))
         for url in self.images:  # the page fetches the run's picture ("what the network sees")
             await asyncio.to_thread(self._fetch, self.url.rstrip("/") + url)
         if self.exceptions:
