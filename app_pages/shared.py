@@ -98,12 +98,15 @@ def is_teacher() -> bool:
     return st.session_state.get(TEACHER) == current_class() and teacher_key_set()
 
 
+def too_many_tries(name: str, count: int) -> str | None:
+    """None if this session may try `name` once more (at most `count` a minute); else how long to wait."""
+    limit = session_limit(name, count)
+    return None if limit.allow() else f"Too many tries. Wait {limit.wait_seconds()} s."
+
+
 def try_key(given: str, check, refusal: str) -> str | None:
     """None if `check(given)` holds; else why not. A session gets KEY_TRIES_PER_MINUTE tries, whatever the key."""
-    limit = session_limit("key", KEY_TRIES_PER_MINUTE)
-    if not limit.allow():
-        return f"Too many tries. Wait {limit.wait_seconds()} s."
-    return None if check(given) else refusal
+    return too_many_tries("key", KEY_TRIES_PER_MINUTE) or (None if check(given) else refusal)
 
 
 def try_teacher_key(given: str) -> str | None:
@@ -146,9 +149,9 @@ def join_class(code: str) -> str | None:
     from digitlab.classes import class_name, normal_code
     from digitlab.database import default_url
 
-    limit = session_limit("join", JOIN_TRIES_PER_MINUTE)  # codes are few among many: guessing must be slow
-    if not limit.allow():
-        return f"Too many tries. Wait {limit.wait_seconds()} s."
+    refused = too_many_tries("join", JOIN_TRIES_PER_MINUTE)  # codes are few among many: guessing must be slow
+    if refused:
+        return refused
     normal = normal_code(code)
     name = class_name(default_url(), normal) if normal else None
     if name is None:
@@ -221,8 +224,8 @@ def digit_judge() -> DigitJudge | None:
 
 def class_collection():
     """The collection of this session's class (a digitlab.collection.ClassCollection), in the store that
-    $DIGITLAB_CLASS_DB names. Imported here, not with the module: SQLAlchemy would add a fifth of a second to
-    the Draw page's first run, which needs the store only when a drawing is saved."""
+    $DIGITLAB_CLASS_DB names. Imported here, not with the module: SQLAlchemy's import would slow the Draw page's
+    first run, which needs the store only when a drawing is saved."""
     from digitlab.collection import ClassCollection
 
     return ClassCollection(class_code=current_class())

@@ -18,10 +18,9 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from digitlab.collection import ready
 from digitlab.config import DEFAULT_CLASS
-from digitlab.database import transaction
-from digitlab.schema import CODE_LENGTH, classes
+from digitlab.database import insert_below, transaction
+from digitlab.schema import CODE_LENGTH, classes, ready
 from digitlab.store_errors import StoreError
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 letters and digits, none mistaken for another
@@ -29,7 +28,7 @@ KEY_GROUPS, KEY_GROUP_LENGTH = 4, 4  # a class key: 4 groups of 4 (80 bits), e.g
 MAX_CLASSES = 1_000  # a school's classes over a year; each holds at most collection.MAX_DRAWINGS
 MAX_NAME = 60
 FULL = f"This server holds {MAX_CLASSES:,} classes, as many as it can. Tell whoever runs it."
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # 16 MB and ~50 ms a check: slow to guess offline, quick to type
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # costly to guess offline, yet no wait for one person typing a key
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,9 @@ def open_class(url: str, name: str) -> OpenedClass:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         count = sa.select(sa.func.count()).select_from(classes).scalar_subquery()
-        values = sa.select(*(sa.literal(value, classes.c[field].type) for field, value in row.items()))
-        insert = sa.insert(classes).from_select(list(row), values.where(count < MAX_CLASSES)).returning(classes.c.code)
         try:
             with transaction(ready(url)) as connection:
-                if connection.execute(insert).scalar() is None:
+                if insert_below(connection, classes, row, count, MAX_CLASSES, "open class") is None:
                     raise StoreError(FULL)
         except StoreError as error:
             if isinstance(error.__cause__, sa.exc.IntegrityError):

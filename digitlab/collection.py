@@ -12,9 +12,7 @@ SQLite file or a PostgreSQL server (digitlab.database), its tables those of digi
 to date on first use.
 """
 
-import hashlib
 import io
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -23,16 +21,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from digitlab.config import CANVAS_SIZE, DEFAULT_CLASS, IMAGE_SIZE, NUM_CLASSES
-from digitlab.database import as_url, default_url, engine, is_postgres, transaction
+from digitlab.database import as_url, default_url, insert_below, transaction
 from digitlab.preprocess import grayscale
-from digitlab.schema import drawings, migrate
+from digitlab.schema import drawings, ready
 from digitlab.store_errors import StoreError
 
 MAX_DRAWINGS = 5_000  # a class of 30 saving 150 drawings each; then the teacher exports and clears
 PICTURE_SIDE = CANVAS_SIZE  # px: the longer side of a saved picture, a canvas's worth
-
-_migrated: set[str] = set()
-_migrating = threading.Lock()
 
 
 def small_picture(picture) -> bytes:
@@ -42,15 +37,6 @@ def small_picture(picture) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def ready(url: str) -> str:
-    """`url`, its store migrated (once per process; a failure is a StoreError, and the next use tries again)."""
-    with _migrating:
-        if url not in _migrated:
-            migrate(url)
-            _migrated.add(url)
-    return url
 
 
 @dataclass(frozen=True)
@@ -92,18 +78,8 @@ class ClassCollection:
             "picture": None if picture is None else small_picture(picture),
             "class_code": self.class_code,
         }
-        # One statement: the count and the insert cannot interleave with another save in SQLite. PostgreSQL
-        # runs concurrent statements side by side, so there the class's saves first take turns on a lock.
-        values = sa.select(*(sa.literal(value, drawings.c[name].type) for name, value in row.items()))
-        insert = (
-            sa.insert(drawings)
-            .from_select(list(row), values.where(self._count() < MAX_DRAWINGS))
-            .returning(drawings.c.id)
-        )
         with self._transaction() as connection:
-            if is_postgres(engine(self.url)):
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_class_lock(self.class_code))))
-            made = connection.execute(insert).scalar()
+            made = insert_below(connection, drawings, row, self._count(), MAX_DRAWINGS, f"save:{self.class_code}")
         if made is None:
             raise StoreError(
                 f"The class's collection is full ({MAX_DRAWINGS:,} drawings). "
@@ -179,8 +155,3 @@ class ClassCollection:
 
     def _transaction(self):
         return transaction(ready(self.url))
-
-
-def _class_lock(code: str) -> int:
-    """A class's PostgreSQL advisory lock key (a signed 64-bit number), from its code."""
-    return int.from_bytes(hashlib.blake2b(f"save:{code}".encode(), digest_size=8).digest(), "big", signed=True)

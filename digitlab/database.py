@@ -13,6 +13,7 @@ driver's own words.
 
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import sqlite3
@@ -100,6 +101,28 @@ def _sqlite_begin(connection) -> None:
 
 def is_postgres(made: sa.Engine) -> bool:
     return made.dialect.name == "postgresql"
+
+
+def advisory_key(name: str) -> int:
+    """The PostgreSQL advisory lock called `name`: a signed 64-bit number made from it."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def take_turns(connection: sa.Connection, name: str) -> None:
+    """Waits until no other transaction holds the lock `name`, and holds it until this one ends. Only PostgreSQL
+    needs it: it runs transactions side by side, where SQLite lets one writer at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_key(name))))
+
+
+def insert_below(connection: sa.Connection, table: sa.Table, row: dict, count, limit: int, turns: str):
+    """Inserts `row` into `table` only while `count` (a scalar subquery) is below `limit`: its primary key, or None
+    if the limit is reached. The count and the insert are one statement, and writers to the same `turns` lock
+    take turns (take_turns), so racing inserts never pass the limit."""
+    take_turns(connection, turns)
+    values = sa.select(*(sa.literal(value, table.c[name].type) for name, value in row.items())).where(count < limit)
+    key = next(iter(table.primary_key.columns))
+    return connection.execute(sa.insert(table).from_select(list(row), values).returning(key)).scalar()
 
 
 @contextlib.contextmanager

@@ -8,11 +8,12 @@ code has its table already and no schema_version, which reads as version 0 and i
 """
 
 import logging
+import threading
 
 import sqlalchemy as sa
 
 from digitlab.config import DEFAULT_CLASS
-from digitlab.database import engine, is_postgres, shown, transaction
+from digitlab.database import shown, take_turns, transaction
 from digitlab.store_errors import UNAVAILABLE, StoreError
 
 CODE_LENGTH = 6
@@ -67,14 +68,14 @@ def _v2(connection) -> None:
 
 MIGRATIONS = (_v1, _v2)  # MIGRATIONS[n] takes a store from version n to n + 1
 VERSION = len(MIGRATIONS)
-_MIGRATION_LOCK = 0x64_69_67_69  # PostgreSQL advisory lock: one process migrates, the others wait for it
+_migrated: set[str] = set()
+_migrating = threading.Lock()
 
 
 def migrate(url: str) -> int:
     """Brings the store at `url` to VERSION (from any older version, or from nothing); its version before."""
     with transaction(url, writes_first=True) as connection:
-        if is_postgres(engine(url)):
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        take_turns(connection, "migrate")  # one process migrates, the others wait for it
         schema_version.create(connection, checkfirst=True)
         found = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         before = found or 0
@@ -87,3 +88,12 @@ def migrate(url: str) -> int:
             connection.execute(sa.delete(schema_version))
             connection.execute(sa.insert(schema_version).values(version=VERSION))
     return before
+
+
+def ready(url: str) -> str:
+    """`url`, its store migrated (once per process; a failure is a StoreError, and the next use tries again)."""
+    with _migrating:
+        if url not in _migrated:
+            migrate(url)
+            _migrated.add(url)
+    return url

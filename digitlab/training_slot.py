@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from digitlab.database import default_url, engine, is_postgres
+from digitlab.database import advisory_key, default_url, engine, is_postgres
 from digitlab.store_errors import StoreError
 
 try:
@@ -25,7 +25,7 @@ try:
 except ImportError:  # Windows: one process serves there, and the in-process lock is the slot
     fcntl = None
 
-ADVISORY_KEY = 0x74_72_61_69_6E  # "train": the PostgreSQL advisory lock of the server's one training
+ADVISORY_KEY = advisory_key("training")  # the PostgreSQL advisory lock of the server's one training
 LOCK_FILE = "training.lock"
 
 log = logging.getLogger(__name__)
