@@ -128,3 +128,25 @@ def test_a_class_name_is_shown_as_typed_never_as_markdown(tmp_path, monkeypatch,
     (shown,) = [m.value for m in teacher.sidebar.markdown if "Class:" in m.value]
     assert r"\[Year 9\]\(http\://evil\.example\) \*\*loud\*\* \$x\$" in shown
     assert teacher.title[0].value.startswith(r"\[Year 9\]") and not teacher.exception
+
+
+def test_classes_opened_at_once_never_pass_the_limit(store_url, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(classes, "MAX_CLASSES", 5)
+    url, opened, refused = as_url(store_url), [], []
+    open_class(url, "first")  # the store made before the race
+
+    def open_two():
+        for _ in range(2):
+            try:
+                opened.append(open_class(url, "x"))
+            except StoreError as error:
+                refused.append(str(error))
+
+    workers = [threading.Thread(target=open_two) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(opened) == 4 and len(refused) == 12 and all("as many as it can" in r for r in refused)
