@@ -10,8 +10,9 @@ Kinds (NON_DIGIT_KINDS): dots, lines that lie down (a standing line is a 1), cro
 of two or three digits (MNIST digits side by side, so the digits are real handwriting), scribbles,
 shapes (triangles, squares, stars, hearts, spirals, arrows, #, zigzags, houses), and letters that no
 one writes like a digit (never O, S, Z, l..., which are left out of every "not a digit" count, see
-DIGIT_LIKE_LETTERS): written in strokes from templates (HAND_LETTERS), and typed in the fonts on the
-machine (FONT_LETTERS). Digits written in strokes the same way (HAND_DIGITS) keep a detector from
+DIGIT_LIKE_LETTERS): written in strokes from templates (HAND_LETTERS), joined-up as real hands write them
+(CURSIVE_LETTERS: slanted, wide, looped, with lead-ins and tails), and typed in the fonts on the machine
+(FONT_LETTERS). Digits written in strokes the same way (HAND_DIGITS) keep a detector from
 telling digits by the pen's look alone.
 
 Training and measuring use different seeds (and MNIST's training or test digits for the numbers).
@@ -280,9 +281,66 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
 }
 
 
+# Letters as joined-up handwriting writes them: each stroke a smooth curve through a few knots (same units as
+# HAND_LETTERS), so that moving the knots at random gives the many shapes one letter takes in real hands:
+# loops on the ascenders, a stem that overshoots, a bowl left open. Only letters not written like a digit.
+CURSIVE_LETTERS: dict[str, list[list[tuple[float, float]]]] = {
+    "a": [
+        [(0.8, 0.2), (0.5, 0), (0.15, 0.25), (0.1, 0.7), (0.4, 1), (0.75, 0.7), (0.85, 0.1), (0.82, 0.6), (0.9, 0.95)]
+    ],
+    "d": [
+        [(0.8, 0.2), (0.5, 0), (0.15, 0.25), (0.1, 0.7), (0.4, 1), (0.75, 0.7), (0.85, -0.8), (0.82, 0.6), (0.9, 0.95)]
+    ],
+    "d2": [[(0.8, 0.2), (0.5, 0), (0.1, 0.4), (0.4, 1), (0.8, 0.5), (1, -0.85), (0.75, -0.7), (0.8, 0.9), (1, 1)]],
+    "h": [[(0.2, -0.4), (0.2, -0.8), (0.05, -0.5), (0, 1), (0.1, 0.4), (0.45, 0.05), (0.75, 0.3), (0.75, 0.95)]],
+    "h2": [[(0, -0.8), (0, 1)], [(0.02, 0.5), (0.4, 0.05), (0.8, 0.3), (0.8, 1)]],
+    "k": [[(0, -0.8), (0, 1)], [(0, 0.6), (0.6, 0.1), (0.7, 0.35), (0.2, 0.55), (0.75, 1)]],
+    "f": [[(0.9, -0.5), (0.6, -0.85), (0.3, -0.5), (0.3, 1)], [(0, 0.05), (0.7, 0)]],
+    "f2": [[(0, 0.3), (0.6, -0.5), (0.5, -0.85), (0.3, -0.5), (0.25, 1.6), (0.1, 1.7), (0.15, 1.2), (0.6, 0.6)]],
+    "p": [[(0, 0.2), (0.15, 0), (0.1, 1.8)], [(0.1, 0.3), (0.5, 0), (0.9, 0.4), (0.5, 0.95), (0.1, 0.8)]],
+    "p2": [[(-0.1, 0.3), (0.1, 0), (0.1, 1.8), (0.1, 0.3), (0.5, 0), (0.9, 0.4), (0.6, 0.95), (0.1, 0.8)]],
+    "P": [[(0, 1), (0, 0), (0.6, 0), (0.9, 0.25), (0.6, 0.55), (0, 0.5)]],
+    "R": [[(0, 1), (0, 0), (0.6, 0), (0.9, 0.25), (0.6, 0.5), (0.05, 0.5), (0.9, 1)]],
+    "Y": [[(0.05, 0), (0.5, 0.45)], [(0.95, -0.05), (0.5, 0.5), (0.45, 1)]],
+    "u": [[(0, 0), (0.02, 0.7), (0.35, 1), (0.75, 0.75), (0.85, 0), (0.85, 0.85), (1.05, 1)]],
+    "U": [[(0, 0), (0.05, 0.75), (0.5, 1), (0.9, 0.7), (0.95, 0)]],
+    "n": [[(0, 0), (0, 1), (0.05, 0.4), (0.45, 0), (0.8, 0.3), (0.85, 1)]],
+    "m": [[(0, 0), (0, 1), (0.03, 0.35), (0.25, 0), (0.5, 0.3), (0.5, 1), (0.53, 0.35), (0.75, 0), (1, 0.3), (1, 1)]],
+    "r": [[(0, 0), (0, 1), (0.05, 0.35), (0.4, 0), (0.75, 0.15)]],
+    "e": [[(0.1, 0.55), (0.85, 0.4), (0.55, 0), (0.1, 0.35), (0.15, 0.85), (0.5, 1), (0.9, 0.8)]],
+    "c": [[(0.85, 0.15), (0.5, 0), (0.1, 0.4), (0.2, 0.9), (0.55, 1), (0.9, 0.85)]],
+    "C": [[(0.9, 0.1), (0.5, 0), (0.05, 0.5), (0.5, 1), (0.9, 0.85)]],
+    "t": [[(0.4, -0.7), (0.4, 0.8), (0.55, 1), (0.85, 0.85)], [(0.05, 0), (0.85, -0.02)]],
+    "A": [[(0.8, 0.1), (0.4, 0), (0.05, 0.6), (0.4, 1), (0.8, 0.5), (0.85, 0), (0.85, 1)]],
+    "E": [[(0.85, 0.1), (0.45, 0), (0.15, 0.25), (0.5, 0.5), (0.1, 0.75), (0.45, 1), (0.9, 0.85)]],
+    "a3": [[(0.75, 0.3), (0.45, 0.05), (0.1, 0.45), (0.35, 1), (0.8, 0.6), (0.7, -0.3), (0.4, -0.5)]],
+    "R2": [[(0, 1), (0, 0)], [(0, 0.05), (0.6, 0), (0.85, 0.25), (0.5, 0.5), (0.1, 0.5)], [(0.35, 0.5), (0.9, 1)]],
+    "H": [[(0, 0), (0.05, 1)], [(0.9, 0), (0.95, 1)], [(-0.05, 0.5), (1, 0.45)]],
+    "H2": [[(0.1, 0), (0, 1)], [(0, 0.55), (0.5, 0.45), (1, 0.5)], [(1, 0), (0.95, 1), (1.1, 0.9)]],
+}
+
+
+def cursive_letter(rng: np.random.Generator) -> Strokes:
+    """A letter from CURSIVE_LETTERS: its knots moved at random, now and then a lead-in or a tail added as a
+    joined-up hand writes them, and leaning forward as most hands do."""
+    strokes = []
+    for knots in CURSIVE_LETTERS[list(CURSIVE_LETTERS)[rng.integers(len(CURSIVE_LETTERS))]]:
+        knots = np.asarray(knots, np.float64) + rng.normal(0, 0.07, (len(knots), 2))
+        if len(knots) > 3 and rng.random() < 0.3:  # a lead-in from below
+            knots = np.vstack([knots[0] + [-0.25, 0.3] + rng.normal(0, 0.05, 2), knots])
+        if len(knots) > 3 and rng.random() < 0.4:  # a tail up to the next letter
+            knots = np.vstack([knots, knots[-1] + [0.25, -0.1] + rng.normal(0, 0.05, 2)])
+        strokes.append(_smooth_path(knots, 10))
+    lean, width = rng.uniform(0, 0.45), math.exp(rng.uniform(-0.2, 0.45))  # letters run wider than digits
+    return [np.column_stack([width * (s[:, 0] - lean * s[:, 1]), s[:, 1]]) for s in strokes]
+
+
 def hand_letter(rng: np.random.Generator) -> Strokes:
-    """A letter from HAND_LETTERS, drawn by hand: its corners moved and its curves bent a little more than
-    the other kinds' (people's letters vary much more than their crosses)."""
+    """A letter drawn by hand: half from HAND_LETTERS, its corners moved and its curves bent a little more
+    than the other kinds' (people's letters vary much more than their crosses); half joined-up
+    (CURSIVE_LETTERS)."""
+    if rng.random() < 0.5:
+        return cursive_letter(rng)
     strokes = HAND_LETTERS[list(HAND_LETTERS)[rng.integers(len(HAND_LETTERS))]]()
     return [s + rng.normal(0, 0.06, s.shape) if len(s) <= 8 else wobble(resample(s), rng, 0.03) for s in strokes]
 
@@ -301,13 +359,23 @@ STROKE_KINDS: dict[str, Callable[[np.random.Generator], Strokes]] = {
 # Digits in strokes, as the canvas's drawings are (not MNIST's scans): training digits of the same look as
 # the letters above, so that a detector cannot tell digits from non-digits by the pen alone.
 HAND_DIGITS: dict[int, list[Callable[[], Strokes]]] = {
-    0: [lambda: [arc(0.5, 0.5, 0.35, 0.5, 270, 640)], lambda: [arc(0.5, 0.5, 0.35, 0.5, 250, 980, 80)]],
+    0: [
+        lambda: [arc(0.5, 0.5, 0.35, 0.5, 270, 640)],
+        lambda: [arc(0.5, 0.5, 0.35, 0.5, 250, 980, 80)],
+        lambda: [arc(0.5, 0.5, 0.35, 0.5, 270, 640), line([0.85, -0.05], [0.15, 1.05])],  # slashed, as many write it
+        lambda: [arc(0.5, 0.5, 0.35, 0.5, 270, 640), line([0.6, -0.15], [0.4, 1.15])],
+    ],
     1: [
         lambda: [line([0.5, 0], [0.5, 1])],
         lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1])],
         lambda: [line([0.2, 0.25], [0.55, 0], [0.55, 1]), line([0.25, 1], [0.85, 1])],
     ],
-    2: [lambda: [_bowl(0.5, 0.3, 0.4, 0.3, 200, 390, [], [[0.05, 1], [0.95, 1]])]],
+    2: [
+        lambda: [_bowl(0.5, 0.3, 0.4, 0.3, 200, 390, [], [[0.05, 1], [0.95, 1]])],
+        lambda: [
+            _smooth_path(line([0.1, 0.25], [0.5, 0], [0.85, 0.3], [0.15, 0.95], [0.05, 0.8], [0.3, 0.8], [0.95, 1]))
+        ],
+    ],
     3: [lambda: [np.vstack([arc(0.5, 0.25, 0.4, 0.25, 200, 450), arc(0.5, 0.75, 0.45, 0.25, 270, 520)])]],
     4: [
         lambda: [line([0.6, 0], [0, 0.65], [1, 0.65]), line([0.7, 0.3], [0.7, 1])],

@@ -65,12 +65,20 @@ class Verdict:
 
 
 class DigitJudge:
-    """The detector's graph in ONNX Runtime, its classes and its refusal threshold."""
+    """The detector's graph in ONNX Runtime, its classes and its refusal threshold.
 
-    def __init__(self, graph: OnnxGraph, classes: list[str], threshold: float):
+    `trained_on` counts the training inputs of each class. The kinds were not drawn equally often (many
+    more letters than numbers, since letters take many more shapes), so the detector leans towards the
+    commoner kinds; the reason for a refusal divides that lean out, naming the kind the drawing is most
+    like rather than the one most often seen.
+    """
+
+    def __init__(self, graph: OnnxGraph, classes: list[str], threshold: float, trained_on: dict | None = None):
         if not classes or classes[0] != DIGIT:
             raise ValueError(f"the detector's first class must be {DIGIT!r}, got {classes[:1]}")
         self._graph, self.classes, self.threshold = graph, list(classes), float(threshold)
+        counts = np.array([float((trained_on or {}).get(kind, 1)) for kind in self.classes[1:]])
+        self._kind_share = counts / counts.sum()
 
     def class_probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, classes) for (N, 28, 28) inputs in [0, 1] (as to_mnist gives them)."""
@@ -92,7 +100,7 @@ class DigitJudge:
         score = float(class_probabilities[0])
         if score >= self.threshold:
             return Verdict(DIGIT, int(np.argmax(probabilities)), "", score)
-        likeliest = self.classes[1 + int(np.argmax(class_probabilities[1:]))]
+        likeliest = self.classes[1 + int(np.argmax(class_probabilities[1:] / self._kind_share))]
         return Verdict(NOT_A_DIGIT, None, REASONS.get(likeliest, OTHER_REASON), score)
 
     def refused(self, images: np.ndarray) -> np.ndarray:
@@ -112,7 +120,12 @@ def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> Dig
     if report.get(CHECKSUMS[".onnx"]) not in (None, sha256_of_bytes(data)):
         raise ValueError(f"{graph_file} is not the graph its report {name}.json describes")
     try:
-        return DigitJudge(OnnxGraph(data, len(report["classes"])), report["classes"], report["threshold"])
+        return DigitJudge(
+            OnnxGraph(data, len(report["classes"])),
+            report["classes"],
+            report["threshold"],
+            report.get("training_inputs"),
+        )
     except ValueError as error:
         raise ValueError(f"{graph_file} cannot be used: {error}") from error
 

@@ -12,7 +12,7 @@ import pytest
 from digitlab.config import CANVAS_SIZE, model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
-from digitlab.non_digits import DIGIT_LIKE_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
+from digitlab.non_digits import CURSIVE_LETTERS, DIGIT_LIKE_LETTERS, HAND_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
 from digitlab.pen import load_pen_letters, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
@@ -20,7 +20,7 @@ from support import DATA, ROOT
 
 # What the committed detector must keep doing (model/digit_or_not.json has the figures on the full sets).
 # The issue's targets are 90 % of letters and 1 % of pen digits; LETTERS_REFUSED is where it stands now.
-LETTERS_REFUSED = 0.65  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
+LETTERS_REFUSED = 0.8  # of tests/data/pen_letters_sample.npz (200 real letters that are not digit-like)
 PEN_DIGITS_REFUSED = 0.015  # of data/pen_sample.npz (300 real pen digits): at most 4
 MNIST_REFUSED = 0.005  # of MNIST's first 1000 test digits
 SYNTHETIC_REFUSED = {
@@ -132,6 +132,12 @@ def test_real_pen_digits_are_seldom_refused(pen_sample, judge):
 
 def test_mnist_test_digits_are_seldom_refused(mnist_small, judge):
     assert judge.refused(mnist_small.x_test / np.float32(255)).mean() <= MNIST_REFUSED
+
+
+def test_no_made_up_letter_is_one_people_write_like_a_digit():
+    """The detector learns every made-up letter as "not a digit": none may be a letter written like one."""
+    letters = {name.rstrip("0123456789") for name in (*HAND_LETTERS, *CURSIVE_LETTERS)}
+    assert letters and not letters & DIGIT_LIKE_LETTERS
 
 
 @pytest.mark.parametrize("kind", NON_DIGIT_KINDS)
