@@ -26,7 +26,6 @@ WORK_SIZE = 512  # px along the longer side: enough for a 15 %-of-the-frame digi
 PHOTO_BACKGROUND = 0.04  # of the longer side: wider than a pen's stroke in a photo, narrower than a shadow
 EVEN_SHARE = 0.75  # of the pixels near the commonest grey, the share within 4 levels of it: an even background
 SMALL_PICTURE = 256  # px along the longer side: no phone photo is this small (a cropped digit may be)
-LINE_LENGTH = 0.25  # of the picture's side: a printed line is longer than this, a digit's stroke (mostly) not
 LINE_SEARCH = 12  # degrees: the page may be turned this much either way
 LINE_INK = 0.05  # contrast of a faint printed line in the working copy
 LINE_COVER = 0.35  # a printed line is marked along this much more of the picture than a typical row is
@@ -40,7 +39,11 @@ MIN_DIGIT = 0.08  # of the photo's longer side: a digit someone photographs is a
 MIN_SHAPE = 3e-4  # of the picture: a smaller shape is a speck of grain
 BRIDGE = 5  # px: marks this close belong to one shape
 SPECK = 6  # px: a mark this small is grain, not a stroke (a stroke 20 % of the picture high has ~100 px)
-LINE_BAND = 5  # px across: a printed line bent this much by perspective is still removed whole
+LINE_RUN = 5  # px: a printed line runs this far along a row even at LINE_SEARCH; a line crossing it is narrower
+LINE_THICK = 3  # rows of the half-size marks: a printed line at its tilt is no thicker, the desk's texture is
+LINE_PIECE = 9  # px: a piece of a printed line runs this far along its row; a stroke crossing it is narrower
+LINE_BAND = 3  # px across: a line sheared by whole px steps from row to row, and is blurred over two
+LINE_TURN = 2  # degrees: perspective tilts the lines of one half of a photo at most this much more than the other's
 MIN_LINES = 3  # parallel long lines: printed lines, not a digit's strokes
 
 
@@ -74,7 +77,7 @@ def paper_ink(gray: np.ndarray) -> np.ndarray | None:
     ink = flat_ink(dark_ink_on_light(gray))
     lines = printed_lines(ink)
     if lines is not None:
-        ink = without_lines(ink, lines)
+        ink = turned(without_lines(ink, lines), lines.columns if lines.columns is not None else lines.rows)
     mask = digit_mask(ink)
     if mask is None:
         return None
@@ -169,35 +172,63 @@ class Lines:
 
     rows: float | None  # degrees (counter-clockwise) that make the rows level
     columns: float | None  # degrees that make the columns plumb
+    rows_turn: float = 0.0  # degrees by which the rows of the picture's lower half are tilted more than the upper's
+    columns_turn: float = 0.0  # the same for the columns of its right half and its left
 
 
 def printed_lines(ink: np.ndarray) -> Lines | None:
-    """The page's printed lines, or None: at least MIN_LINES parallel lines, each marked along LINE_COVER of
-    the picture more than a typical row, within LINE_SEARCH degrees of level or plumb.
+    """The page's printed lines, or None: at least MIN_LINES parallel thin lines, each marked along
+    LINE_COVER of the picture more than a typical row, within LINE_SEARCH degrees of level or plumb.
 
     A digit's strokes are never that many long parallel lines, so the canvas and blank paper have none.
-    The tilt is the one that lines the marked pixels up best (their rows' or columns' counts vary most),
-    searched by turning a half-size copy of them 1 degree apart, then 0.5.
+    Rows are looked for in what runs along the rows, columns in what runs along the columns (_marks_along).
+    The tilt is the one that lines the marks up best (their rows' or columns' counts vary most), searched by
+    turning a half-size copy of them 1 degree apart, then 0.5; then the same for each half of the picture,
+    near that tilt, since perspective makes the lines converge.
     """
     if min(ink.shape) < 4:  # a sliver of a picture: no room for lines
         return None
-    marked = (ink > LINE_INK).astype(np.uint8)
-    height, width = marked.shape
-    marked = marked[: height // 2 * 2, : width // 2 * 2].reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
-    found = [_best_tilt(marked, axis) for axis in (1, 0)]
-    if all(angle is None for angle in found):
+    rows, columns = (_best_tilt(_halved(_marks_along(ink, axis)), axis) for axis in (1, 0))
+    if rows is None and columns is None:
         return None
-    return Lines(rows=found[0], columns=found[1])
+    (rows, rows_turn), (columns, columns_turn) = (found or (None, 0.0) for found in (rows, columns))
+    return Lines(rows, columns, rows_turn, columns_turn)
 
 
-def _best_tilt(marked: np.ndarray, axis: int) -> float | None:
-    """The tilt that lines up the marked pixels' rows (axis 1) or columns (axis 0), if they are printed lines."""
-    angles = np.arange(-LINE_SEARCH, LINE_SEARCH + 0.5, 1.0)
-    profiles = {float(angle): _profile(marked, angle, axis) for angle in angles}
-    coarse = max(profiles, key=lambda angle: _sharpness(profiles[angle]))
-    profiles.update({angle: _profile(marked, angle, axis) for angle in (coarse - 0.5, coarse + 0.5)})
-    best = max(profiles, key=lambda angle: _sharpness(profiles[angle]))
-    return best if _line_count(profiles[best]) >= MIN_LINES else None
+def _marks_along(ink: np.ndarray, axis: int) -> np.ndarray:
+    """uint8 1 where the ink runs along the rows (axis 1) or the columns (axis 0) for a few px: a row line
+    does, even turned by LINE_SEARCH, while the columns crossing it (and the paper's grain) do not. Without
+    this, the columns of a fine squared paper mark so much of every row that the rows do not stand out."""
+    run = (LINE_RUN, 1) if axis == 1 else (1, LINE_RUN)
+    along = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
+    return (along > LINE_INK).astype(np.uint8)
+
+
+def _halved(marked: np.ndarray) -> np.ndarray:
+    """A half-size copy of the marks, each pixel marked if any of its four was: the tilt search is faster."""
+    height, width = marked.shape
+    size = (max(1, width // 2), max(1, height // 2))
+    shrunk = cv2.resize(marked[: size[1] * 2, : size[0] * 2] * 255, size, interpolation=cv2.INTER_AREA)
+    return (shrunk > 0).astype(np.uint8)
+
+
+def _best_tilt(marked: np.ndarray, axis: int) -> tuple[float, float] | None:
+    """The tilt that lines up the marked pixels' rows (axis 1) or columns (axis 0), if they are printed lines,
+    and how much more the lines of the picture's second half (lower, or right) are tilted than its first's:
+    perspective makes them converge a little."""
+    profiles = {}
+
+    def best(angles, part=slice(None)):
+        profiles.update({float(angle): _profile(marked, angle, axis) for angle in angles if angle not in profiles})
+        return max(angles, key=lambda angle: _sharpness(profiles[angle][part]))
+
+    coarse = best(np.arange(-LINE_SEARCH, LINE_SEARCH + 0.5, 1.0))
+    tilt = best([coarse - 0.5, coarse, coarse + 0.5])
+    if _line_count(profiles[tilt]) < MIN_LINES:
+        return None
+    middle = marked.shape[1 - axis] // 2
+    near = tilt + np.arange(-LINE_TURN, LINE_TURN + 0.25, 0.5)
+    return float(tilt), float(best(near, slice(middle, None)) - best(near, slice(None, middle)))
 
 
 def _profile(marked: np.ndarray, angle: float, axis: int) -> np.ndarray:
@@ -205,7 +236,7 @@ def _profile(marked: np.ndarray, angle: float, axis: int) -> np.ndarray:
     height, width = marked.shape
     rotation = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     turned_marks = cv2.warpAffine(marked, rotation, (width, height), flags=cv2.INTER_NEAREST, borderValue=0)
-    return turned_marks.sum(axis=axis) / marked.shape[axis]
+    return cv2.reduce(turned_marks, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / marked.shape[axis]
 
 
 def _sharpness(profile: np.ndarray) -> float:
@@ -213,9 +244,12 @@ def _sharpness(profile: np.ndarray) -> float:
 
 
 def _line_count(profile: np.ndarray) -> int:
-    """Rows (or columns) marked along LINE_COVER more than the median one, each line counted once."""
-    high = profile - np.median(profile) > LINE_COVER
-    return int(np.count_nonzero(high[1:] & ~high[:-1]) + bool(high[0])) if len(high) else 0
+    """Thin runs of rows (or columns) marked along LINE_COVER more than the median one, each line counted
+    once: a printed line is a row or two thick at the right tilt, the desk's texture a broad band."""
+    high = (profile - np.median(profile) > LINE_COVER).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], high, [0])))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return int(np.count_nonzero(runs <= LINE_THICK))
 
 
 def turned(ink: np.ndarray, angle: float) -> np.ndarray:
@@ -229,38 +263,77 @@ def turned(ink: np.ndarray, angle: float) -> np.ndarray:
 
 
 def without_lines(ink: np.ndarray, lines: Lines) -> np.ndarray:
-    """The ink less the printed lines (long, thin, level or plumb structures), turned as the page's lines.
+    """The ink less the printed lines, in the picture's own frame.
 
-    The rows are made level and removed, then the columns made plumb and removed. A grey opening with a
-    long line (of a band LINE_BAND px across, for lines a little bent by perspective) keeps only what is at
-    least that long. Where a stroke crosses a line, the opening keeps the line's level, so the stroke loses
-    the line's darkness but stays; a digit's own long stroke (a 7's bar) loses no more than that either,
-    since what is taken away is capped at the printed lines' typical darkness.
+    Each way that lines run, the picture is sheared so that they are level (or plumb), and from each row
+    is taken what runs along it (a piece of a printed line, or of a stroke along the row), up to the level
+    most of that row has. A printed line runs across the page, so its row's level is the line's; a digit's
+    stroke runs across a part of it, so its row's level is the paper's, and the stroke keeps its darkness:
+    a pencil's 1, or a 4's or a 7's long stroke parallel to the lines, is hardly darker than the lines.
+    A stroke that crosses a line loses only that line's darkness, and only where it crosses it: the pieces
+    are found in a band (the shear leaves a line stepping from one row to the next), but a row beside a
+    line, which the band reaches, must run along the row by itself too, with at least half the line's
+    darkness (a line split between two rows has that much in each); a pencil's stroke passing beside a
+    line does not, and keeps its darkness.
+    The rows are removed before the columns, so squared paper's columns are broken where the rows crossed
+    them, and on fine paper some of a column may stay: removing the columns from the ink as it was would
+    take a pencil stroke's darkness twice beside every crossing.
     """
-    height, width = ink.shape
-    angle = 0.0
-    for tilt, length, across in (
-        (lines.rows, (max(3, int(LINE_LENGTH * width)), 1), (1, LINE_BAND)),
-        (lines.columns, (1, max(3, int(LINE_LENGTH * height))), (LINE_BAND, 1)),
-    ):
+    for tilt, turn, axis in ((lines.rows, lines.rows_turn, 1), (lines.columns, lines.columns_turn, 0)):
         if tilt is not None:
-            ink, angle = turned(ink, tilt - angle), tilt
-            estimate = _long_marks(ink, length, across)
-            ink = np.clip(ink - np.minimum(estimate, _typical_line_level(estimate)), 0, 1)
+            level_ink = sheared(ink, tilt, axis, turn)
+            inside = sheared(np.ones_like(ink), tilt, axis, turn) > 0
+            pieces = _line_pieces(level_ink, axis)
+            line = np.minimum(pieces, np.expand_dims(_typical_along(pieces, inside, axis), axis))
+            line = np.minimum(line, 2 * _line_pieces(level_ink, axis, band=1))
+            ink = np.clip(ink - sheared(line, tilt, axis, turn, back=True), 0, 1)
     return ink
 
 
-def _long_marks(ink: np.ndarray, length: tuple[int, int], across: tuple[int, int]) -> np.ndarray:
-    """What of the ink runs at least `length` (a grey opening), allowing `across` px of wobble."""
-    band = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-    return cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, length))
+def sheared(image: np.ndarray, tilt: float, axis: int, turn: float = 0.0, back: bool = False) -> np.ndarray:
+    """The image with lines tilted by `tilt` degrees made level (axis 1: rows) or plumb (axis 0: columns)
+    by shifting each column (or row) by whole px; `turn` as in Lines; `back`: the shear undone.
+
+    Unlike a turn, a shear blurs no thin line or stroke, and sheared back, every pixel is where it was
+    (but for the odd pixel where a turning shear's steps meet).
+    """
+    if axis == 0:
+        return sheared(image.T, -tilt, 1, -turn, back).T
+    height, width = image.shape
+    first, second = np.tan(np.deg2rad([tilt - turn / 2, tilt + turn / 2])).astype(np.float32)
+    along = np.arange(width, dtype=np.float32) - np.float32(width / 2)
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    change = (second - first) * np.float32(2 / height)  # the lines' slope changes steadily down the picture
+
+    def shift(row: np.ndarray) -> np.ndarray:
+        return np.rint(along * ((first + second) / 2 + change * (row - np.float32(height / 2))))
+
+    moved = shift(rows)
+    if back:  # the shift of the pixel that lands here: it changes so slowly down a column that two guesses find it
+        moved = -shift(rows - shift(rows - moved))
+    map_x = np.broadcast_to(along + np.float32(width / 2), image.shape)
+    return cv2.remap(image, map_x, rows + moved, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def _typical_line_level(lines: np.ndarray) -> float:
-    """A little above the printed lines' usual darkness: most of what the opening keeps is printed lines,
-    a digit's long strokes are a few of its pixels."""
-    on_lines = lines[lines > LINE_INK]
-    return float(np.percentile(on_lines, 90)) * 1.2 if on_lines.size else 0.0
+def _line_pieces(ink: np.ndarray, axis: int, band: int = LINE_BAND) -> np.ndarray:
+    """What of the ink runs LINE_PIECE px along the rows (axis 1) or the columns (axis 0), within a band of
+    `band` px across (a grey opening of a dilation): a sheared line steps from one row to the next, and a
+    blurred one spans two."""
+    along, across = (LINE_PIECE, 1), (1, band)
+    if axis == 0:
+        along, across = along[::-1], across[::-1]
+    widened = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    return cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+
+
+def _typical_along(values: np.ndarray, inside: np.ndarray, axis: int) -> np.ndarray:
+    """The median of each row (axis 1) or column (axis 0) of `values`, over its pixels `inside` the photo
+    (a sheared picture has blank corners, which are no part of any line)."""
+    outside = np.count_nonzero(~inside, axis=axis)
+    ordered = np.sort(np.where(inside, values, -1), axis=axis)
+    middle = outside + (values.shape[axis] - outside) // 2
+    index = np.expand_dims(np.minimum(middle, values.shape[axis] - 1), axis)
+    return np.take_along_axis(ordered, index, axis=axis).squeeze(axis).clip(0, None)
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray | None:

@@ -12,6 +12,7 @@ each pen (ballpoint, felt, pencil). These tests never read ../shared.
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -19,6 +20,7 @@ from PIL import Image
 from digitlab.config import IMAGE_SIZE, best_network, model_path
 from digitlab.pen import random_offsets, render_strokes
 from digitlab.photo import (
+    MIN_STROKE,
     STROKE_RATIO,
     digit_mask,
     flat_ink,
@@ -64,7 +66,7 @@ def test_the_committed_photos_cover_every_paper_and_pen():
 
 def test_committed_photos_are_read_right_by_the_default_network(default_network):
     read_right = sum(read(default_network, photo_to_mnist(Image.open(path))) == label_of(path) for path in PHOTOS)
-    assert read_right >= 16  # 17 of the 18 when written (a ballpoint 0 on squared paper is read as 2)
+    assert read_right >= 16  # all 18 when written (before the printed lines were sheared level: 17)
 
 
 def test_the_canvas_recipe_misreads_most_photos_that_the_photo_recipe_reads(default_network):
@@ -184,6 +186,70 @@ def test_ruled_lines_are_removed_but_a_stroke_across_them_stays():
     cleaned = without_lines(ink, lines)
     assert cleaned[:, :150].max() < 0.05  # no line left
     assert (cleaned[40:260, 201] > 0.4).mean() > 0.9  # the stroke, even where it crosses a line
+
+
+PENCIL = 0.2  # a pencil stroke's contrast in the working copy: hardly more than a printed line's
+
+
+def printed(spacing: float, level: float = 0.14, tilt: float = 0.0, turn: float = 0.0, plumb: bool = False):
+    """Flat ink of printed lines every `spacing` px on a 400 x 300 picture, about a px thick, level (or plumb)
+    once turned by `tilt` degrees, and tilted `turn` degrees more at the bottom (or right) than at the top,
+    as perspective makes them converge."""
+    height, width = (300, 400) if plumb else (400, 300)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    slope = np.tan(np.deg2rad(tilt + turn * (y / height - 0.5)))
+    distance = np.abs((y - (x - width / 2) * slope + spacing / 2) % spacing - spacing / 2)
+    lines = cv2.GaussianBlur(level * np.clip(1.1 - distance, 0, 1), (0, 0), 0.5)  # as a camera blurs them
+    return lines.T.copy() if plumb else lines
+
+
+def squared(spacing: float, level: float = 0.14):
+    return np.maximum(printed(spacing, level), printed(spacing, level, plumb=True))
+
+
+def stroke(start, end, level: float = PENCIL):
+    """A stroke 2 px wide from `start` to `end` ((x, y) px) on the 400 x 300 picture."""
+    ink = np.zeros((400, 300), np.float32)
+    cv2.line(ink, start, end, level, thickness=2, lineType=cv2.LINE_8)
+    return ink
+
+
+@pytest.mark.parametrize(
+    "lines, mark",
+    [
+        pytest.param(printed(14), stroke((80, 207), (220, 207)), id="a pencil bar between ruled lines"),
+        pytest.param(squared(12), stroke((153, 110), (153, 290)), id="a pencil 1 between the columns of squared paper"),
+        pytest.param(squared(10), stroke((90, 100), (210, 300)), id="a pencil stroke across fine squared paper"),
+        pytest.param(printed(14, tilt=6, turn=2), stroke((90, 100), (210, 300)), id="ruled lines converging"),
+    ],
+)
+def test_printed_lines_go_and_a_pencil_stroke_stays(lines, mark):
+    """A pencil's stroke is hardly darker than the printed lines: it loses their darkness where it crosses
+    them, no more, even when it runs along them; and lines that perspective makes converge go whole."""
+    ink = 1 - (1 - lines) * (1 - mark)  # the stroke darkens the paper, printed or not
+    found = printed_lines(ink)
+    assert found is not None
+    cleaned = without_lines(ink, found)
+    away = cv2.dilate((mark > 0).astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+    assert np.percentile(cleaned[away], 99.9) < MIN_STROKE  # nothing of the lines that reads as a stroke
+    assert np.median(cleaned[mark == PENCIL]) > 0.8 * PENCIL  # the stroke, as dark as it was
+
+
+@pytest.mark.parametrize(
+    "ink, expected",
+    [
+        pytest.param(
+            squared(10) + np.abs(np.random.default_rng(0).normal(0, 0.04, (400, 300))).astype(np.float32),
+            (0.0, 0.0),
+            id="fine squared paper with the paper's grain",
+        ),
+    ],
+)
+def test_printed_lines_are_found_both_ways(ink, expected):
+    """Squared paper's columns cross every row, and its rows every column, and the paper's grain is
+    everywhere: a row is a line for what runs along it, not for all that is marked in it."""
+    found = printed_lines(ink)
+    assert found is not None and (found.rows, found.columns) == expected
 
 
 def test_a_single_long_stroke_is_not_taken_for_printed_lines():
