@@ -284,13 +284,10 @@ HAND_LETTERS: dict[str, Callable[[], Strokes]] = {
 # Letters as joined-up handwriting writes them: each stroke a smooth curve through a few knots (same units as
 # HAND_LETTERS), so that moving the knots at random gives the many shapes one letter takes in real hands:
 # loops on the ascenders, a stem that overshoots, a bowl left open. Only letters not written like a digit.
+_ROUND_BOWL = [(0.8, 0.2), (0.5, 0), (0.15, 0.25), (0.1, 0.7), (0.4, 1), (0.75, 0.7)]  # of a and d, then the stem
 CURSIVE_LETTERS: dict[str, list[list[tuple[float, float]]]] = {
-    "a": [
-        [(0.8, 0.2), (0.5, 0), (0.15, 0.25), (0.1, 0.7), (0.4, 1), (0.75, 0.7), (0.85, 0.1), (0.82, 0.6), (0.9, 0.95)]
-    ],
-    "d": [
-        [(0.8, 0.2), (0.5, 0), (0.15, 0.25), (0.1, 0.7), (0.4, 1), (0.75, 0.7), (0.85, -0.8), (0.82, 0.6), (0.9, 0.95)]
-    ],
+    "a": [[*_ROUND_BOWL, (0.85, 0.1), (0.82, 0.6), (0.9, 0.95)]],
+    "d": [[*_ROUND_BOWL, (0.85, -0.8), (0.82, 0.6), (0.9, 0.95)]],
     "d2": [[(0.8, 0.2), (0.5, 0), (0.1, 0.4), (0.4, 1), (0.8, 0.5), (1, -0.85), (0.75, -0.7), (0.8, 0.9), (1, 1)]],
     "h": [[(0.2, -0.4), (0.2, -0.8), (0.05, -0.5), (0, 1), (0.1, 0.4), (0.45, 0.05), (0.75, 0.3), (0.75, 0.95)]],
     "h2": [[(0, -0.8), (0, 1)], [(0.02, 0.5), (0.4, 0.05), (0.8, 0.3), (0.8, 1)]],
