@@ -101,6 +101,14 @@ def digit_figures(refuse, digits: PenDigits, inputs: np.ndarray, has_ink: np.nda
     }
 
 
+def separation(judge, letters: PenDigits, inputs: np.ndarray, has_ink: np.ndarray, digit_inputs: np.ndarray) -> dict:
+    """How well the detector tells letters from digits whatever the threshold: the share of the letters that are
+    not digit-like it would refuse at the threshold refusing exactly 1 % of the pen digits (not the app's rule)."""
+    at = float(np.quantile(judge.digit_scores(digit_inputs), 0.01))
+    fair = ~np.isin(letters.labels.astype(str), sorted(DIGIT_LIKE_LETTERS)) & has_ink
+    return {"threshold": round(at, 4), "not_digit_like_letters_refused": share(judge.digit_scores(inputs[fair]) < at)}
+
+
 def synthetic_figures(refuse, count: int, digits: np.ndarray) -> dict:
     """Refusal of each made-up kind; "all" over every kind but the font letters (the pen letters' job)."""
     per_kind = {kind: refuse(non_digit_inputs(kind, count, MEASURE_SEED, digits)) for kind in NON_DIGIT_KINDS}
@@ -147,10 +155,11 @@ def main(argv=None) -> None:
     letters = sample(load_pen_letters(shared / "pen_letters_dev.npz"), args.limit)
     digits = sample(load_pen_digits(shared / "pen_digits_dev.npz"), args.limit)
     digit_inputs, digit_ink = drawn(digits, "pen_digits", args.cache)
+    letter_inputs, letter_ink = drawn(letters, "pen_letters", args.cache)
     test = mnist.x_test[: args.limit] / np.float32(255)
     report = {
         "rule": rule,
-        "pen_letters": letter_figures(refuse, letters, *drawn(letters, "pen_letters", args.cache)),
+        "pen_letters": letter_figures(refuse, letters, letter_inputs, letter_ink),
         "synthetic": synthetic_figures(refuse, args.synthetic, mnist.x_test),
         "pen_digits": digit_figures(refuse, digits, digit_inputs, digit_ink),
         "mnist_test": share(refuse(test)),
@@ -158,6 +167,9 @@ def main(argv=None) -> None:
     if judge is not None:
         network = load_network(model_path("cnn", MODEL_DIR))
         report["ms_per_drawing"] = ms_per_drawing(judge, network, digit_inputs[digit_ink])
+        report["at_1_percent_of_pen_digits"] = separation(
+            judge, letters, letter_inputs, letter_ink, digit_inputs[digit_ink]
+        )
     print(json.dumps(report, indent=2))
 
 

@@ -37,7 +37,7 @@ from digitlab.onnx_export import add_onnx, export_onnx
 from digitlab.verdict import DETECTOR_NAME, DIGIT, DigitJudge, load_judge
 
 TRAIN_DIGITS = 50_000  # MNIST training images used as digits; the rest choose the threshold
-PLAIN_DIGITS, AUGMENTED_DIGITS, STROKE_DIGITS = 15_000, 15_000, 6_000
+PLAIN_DIGITS, AUGMENTED_DIGITS, STROKE_DIGITS = 15_000, 15_000, 9_000
 NON_DIGITS_PER_KIND = 3_000
 MORE_OF = {"letter": 6}  # letters come in many more shapes than dots or crosses
 CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed: refusal of unseen ones
