@@ -105,8 +105,8 @@ def separation(judge, letters: PenDigits, inputs: np.ndarray, has_ink: np.ndarra
     """How well the detector tells letters from digits whatever the threshold: the share of the letters that are
     not digit-like it would refuse at the threshold refusing exactly 1 % of the pen digits (not the app's rule)."""
     at = float(np.quantile(judge.digit_scores(digit_inputs), 0.01))
-    fair = ~np.isin(letters.labels.astype(str), sorted(DIGIT_LIKE_LETTERS)) & has_ink
-    return {"threshold": round(at, 4), "not_digit_like_letters_refused": share(judge.digit_scores(inputs[fair]) < at)}
+    letters_at = letter_figures(lambda x: judge.digit_scores(x) < at, letters, inputs, has_ink)
+    return {"threshold": round(at, 4), "not_digit_like_letters_refused": letters_at["not_digit_like"]}
 
 
 def synthetic_figures(refuse, count: int, digits: np.ndarray) -> dict:
