@@ -76,9 +76,7 @@ def evaluate_pen(args) -> int:
     pen = load_pen_digits(args.path)
     if args.limit:
         pen = pen.subset(np.arange(min(args.limit, len(pen))))
-    rendering = Rendering(
-        brush=args.brush, height=args.height, spread=args.spread, black_on_white=args.black_on_white, seed=args.seed
-    )
+    rendering = rendering_from(args)
     result = evaluate(
         load_network(args.model),
         pen,
@@ -101,6 +99,29 @@ def evaluate_pen(args) -> int:
         for group, share in result[key].items():
             print(f"  {title} {group:<6} {share['accuracy']:.2%}  of {share['samples']}")
     return 0
+
+
+def add_rendering_options(parser: argparse.ArgumentParser) -> None:
+    """How the pen samples are drawn on the canvas (digitlab.evaluate.Rendering), its defaults the options'."""
+    drawn = Rendering()
+    parser.add_argument("--brush", type=float, default=drawn.brush, help="brush width in px (default: %(default)s)")
+    parser.add_argument(
+        "--height", type=float, default=drawn.height, help="drawing height, share of the canvas (%(default)s)"
+    )
+    parser.add_argument(
+        "--spread", type=float, default=drawn.spread, help="random offset, share of the canvas (%(default)s)"
+    )
+    parser.add_argument("--black-on-white", action="store_true", help="draw dark ink on a white canvas")
+    parser.add_argument(
+        "--seed", type=int, default=drawn.seed, help="seed of the random offsets (default: %(default)s)"
+    )
+
+
+def rendering_from(args: argparse.Namespace) -> Rendering:
+    """The Rendering that add_rendering_options's options ask for."""
+    return Rendering(
+        brush=args.brush, height=args.height, spread=args.spread, black_on_white=args.black_on_white, seed=args.seed
+    )
 
 
 def bench(args) -> int:
@@ -127,16 +148,7 @@ def parser() -> argparse.ArgumentParser:
     pen.add_argument(
         "--model", default=default_model, help=f"a saved network, read from its .onnx (default: {default_model})"
     )
-    drawn = Rendering()  # its defaults are the options' defaults
-    pen.add_argument("--brush", type=float, default=drawn.brush, help="brush width in px (default: %(default)s)")
-    pen.add_argument(
-        "--height", type=float, default=drawn.height, help="digit height, share of the canvas (%(default)s)"
-    )
-    pen.add_argument(
-        "--spread", type=float, default=drawn.spread, help="random offset, share of the canvas (%(default)s)"
-    )
-    pen.add_argument("--black-on-white", action="store_true", help="draw dark ink on a white canvas")
-    pen.add_argument("--seed", type=int, default=drawn.seed, help="seed of the random offsets (default: %(default)s)")
+    add_rendering_options(pen)
     pen.add_argument("--limit", type=int, help="only the first N samples")
     pen.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     pen.add_argument("--errors", metavar="PNG", help="also save the misread digits, as the network saw them, to PNG")

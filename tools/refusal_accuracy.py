@@ -2,9 +2,11 @@
 
     nice -n 10 python -m tools.refusal_accuracy [--limit 3000] [--shared ../shared/data] [--model-dir model]
     nice -n 10 python -m tools.refusal_accuracy --softmax-baseline 0.9   # the convnet's max probability instead
+    nice -n 10 python -m tools.refusal_accuracy --limit 3000 --height 0.35   # the pen sets drawn smaller (or --brush)
 
 Every pen sample is drawn on the canvas and preprocessed exactly as the app does (digitlab.evaluate's
-canvas_inputs: 18 px brush, 60 % of the canvas high, random offsets with seed 0). Letters that many
+canvas_inputs: 18 px brush, 60 % of the canvas high, random offsets with seed 0; the options of `python -m
+digitlab evaluate-pen` draw them otherwise). Letters that many
 people write like a digit (README-pen-letters.md: O o Q D I i L l J j Z z S s B b G g q y T) are
 reported apart from the others. The made-up non-digits (digitlab.non_digits) are drawn with a seed
 that neither training nor the threshold saw, their numbers from MNIST's test digits.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.cli import add_rendering_options, rendering_from
 from digitlab.config import MODEL_DIR, model_path
 from digitlab.data import load_mnist
 from digitlab.evaluate import Rendering, canvas_inputs
@@ -45,6 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="refuse when the convnet's top probability is below P, instead of the detector",
     )
     parser.add_argument("--cache", help="folder to keep the drawn pen inputs in between runs")
+    add_rendering_options(parser)
     parser.add_argument(
         "--write-test-sample",
         action="store_true",
@@ -60,13 +64,14 @@ def sample(pen: PenDigits, limit: int | None) -> PenDigits:
     return pen.subset(np.sort(np.random.default_rng(0).choice(len(pen), limit, replace=False)))
 
 
-def drawn(pen: PenDigits, name: str, cache: str | None) -> tuple[np.ndarray, np.ndarray]:
+def drawn(pen: PenDigits, name: str, cache: str | None, rendering: Rendering) -> tuple[np.ndarray, np.ndarray]:
     """canvas_inputs of the pen set, read from or kept in the cache folder when one is given."""
-    file = Path(cache) / f"{name}-{len(pen)}.npz" if cache else None
+    otherwise = "" if rendering == Rendering() else "".join(f"-{key}={value}" for key, value in vars(rendering).items())
+    file = Path(cache) / f"{name}-{len(pen)}{otherwise}.npz" if cache else None
     if file is not None and file.is_file():
         with np.load(file) as saved:
             return saved["inputs"], saved["has_ink"]
-    inputs, has_ink = canvas_inputs(pen, Rendering())
+    inputs, has_ink = canvas_inputs(pen, rendering)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(file, inputs=inputs, has_ink=has_ink)
@@ -154,11 +159,13 @@ def main(argv=None) -> None:
     mnist = load_mnist(shared / "mnist.npz")
     letters = sample(load_pen_letters(shared / "pen_letters_dev.npz"), args.limit)
     digits = sample(load_pen_digits(shared / "pen_digits_dev.npz"), args.limit)
-    digit_inputs, digit_ink = drawn(digits, "pen_digits", args.cache)
-    letter_inputs, letter_ink = drawn(letters, "pen_letters", args.cache)
+    rendering = rendering_from(args)
+    digit_inputs, digit_ink = drawn(digits, "pen_digits", args.cache, rendering)
+    letter_inputs, letter_ink = drawn(letters, "pen_letters", args.cache, rendering)
     test = mnist.x_test[: args.limit] / np.float32(255)
     report = {
         "rule": rule,
+        "pen_sets_drawn": vars(rendering),
         "pen_letters": letter_figures(refuse, letters, letter_inputs, letter_ink),
         "synthetic": synthetic_figures(refuse, args.synthetic, mnist.x_test),
         "pen_digits": digit_figures(refuse, digits, digit_inputs, digit_ink),
