@@ -7,12 +7,15 @@ model/digit_or_not.onnx (exported from model/digit_or_not.keras): the convnet's 
 model/cnn.keras's weights, then trained on; the files stand on their own, whatever happens to the
 convnet later) with a softmax that tells
 digits from each kind of non-digit made up in digitlab.non_digits (dots, lines, crosses, faces,
-numbers, scribbles, shapes, letters). It was trained by tools/train_refusal.py; its report,
-model/digit_or_not.json, holds the classes, the refusal threshold (chosen on held-out MNIST digits,
+numbers, scribbles, shapes, letters). Two such detectors, which learnt differently (one class for all
+digits, or a class for each digit), each read the drawing as it is and turned a few degrees either way,
+and their probabilities are averaged inside the one file (digitlab.ensemble; the report says which turns).
+They were trained and joined by tools/train_refusal.py; its report, model/digit_or_not.json, holds the
+classes, the refusal threshold (chosen on held-out MNIST digits,
 redrawn like the canvas) and the figures measured on held-out inputs.
 
-It is read by ONNX Runtime like the networks (digitlab.onnx_reader): no TensorFlow, about as long as the
-convnet itself for one drawing.
+It is read by ONNX Runtime like the networks (digitlab.onnx_reader): no TensorFlow, and one pass of the
+convnet for each detector and each angle (README, "Figures", has the milliseconds).
 
     judge = load_judge()                       # once (reads the .onnx and the report)
     v = judge.verdict(x, probabilities)        # x = to_mnist(canvas) or None, probabilities of any network

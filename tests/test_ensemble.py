@@ -1,0 +1,77 @@
+"""digitlab.ensemble: networks averaged over themselves and over turned copies of the drawing, as one network."""
+
+import numpy as np
+import pytest
+
+from digitlab.ensemble import SIDE, averaged, rotation_matrix
+
+
+def one_pixel(row, col):
+    image = np.zeros((SIDE, SIDE), np.float32)
+    image[row, col] = 1
+    return image
+
+
+def turned(image, degrees):
+    return (image.reshape(1, -1) @ rotation_matrix(degrees)).reshape(SIDE, SIDE)
+
+
+@pytest.mark.parametrize(
+    "degrees, start, end",
+    [
+        (0, (5, 20), (5, 20)),  # no turn: the same picture
+        (90, (0, SIDE - 1), (0, 0)),  # counter-clockwise: the top right corner goes to the top left
+        (-90, (0, 0), (0, SIDE - 1)),
+        (180, (3, 7), (SIDE - 4, SIDE - 8)),
+    ],
+    ids=["none", "quarter left", "quarter right", "half"],
+)
+def test_a_turn_by_a_right_angle_moves_a_pixel_where_it_should(degrees, start, end):
+    np.testing.assert_allclose(turned(one_pixel(*start), degrees), one_pixel(*end), atol=1e-6)
+
+
+def test_a_small_turn_keeps_the_ink_and_its_centre(mnist_small):
+    digit = mnist_small.x_test[0].astype(np.float32) / 255  # MNIST centres digits by mass in the middle
+    rows, cols = np.indices(digit.shape)
+    for degrees in (-8, 8):
+        out = turned(digit, degrees)
+        assert abs(out.sum() - digit.sum()) < 0.02 * digit.sum()
+        centre = [(out * rows).sum() / out.sum(), (out * cols).sum() / out.sum()]
+        before = [(digit * rows).sum() / digit.sum(), (digit * cols).sum() / digit.sum()]
+        np.testing.assert_allclose(centre, before, atol=1.0)
+        assert not np.allclose(out, digit, atol=0.1)
+
+
+def test_the_average_is_each_member_on_each_view_averaged(mnist_small):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    members = [
+        keras.Sequential([keras.Input((SIDE, SIDE, 1)), keras.layers.Flatten(), keras.layers.Dense(3, "softmax")])
+        for _ in range(2)
+    ]
+    images = mnist_small.x_test[:8].astype(np.float32) / 255
+    views = [np.stack([turned(x, degrees) for x in images])[..., None] for degrees in (0, -8, 8)]
+    expected = np.mean([np.asarray(m(v)) for m in members for v in views], axis=0)
+    net = averaged(members, (-8, 8))
+    np.testing.assert_allclose(np.asarray(net(images[..., None])), expected, atol=1e-5)
+    assert net.count_params() == sum(m.count_params() for m in members) + 2 * (SIDE * SIDE) ** 2
+    assert sum(int(np.prod(w.shape)) for w in net.trainable_weights) == sum(m.count_params() for m in members)
+
+
+def test_a_detector_with_a_class_for_each_digit_says_digit_with_their_sum():
+    """tools.train_refusal --digit-classes: ten digit classes and the kinds become "digit" and the kinds."""
+    import keras
+
+    from tools.train_refusal import CLASSES, digits_summed
+
+    keras.utils.set_random_seed(0)
+    outputs = 10 + len(CLASSES) - 1
+    ten = keras.Sequential(
+        [keras.Input((SIDE, SIDE, 1)), keras.layers.Flatten(), keras.layers.Dense(outputs, "softmax")]
+    )
+    images = np.random.default_rng(0).random((5, SIDE, SIDE, 1)).astype(np.float32)
+    before, after = np.asarray(ten(images)), np.asarray(digits_summed(ten)(images))
+    assert after.shape == (5, len(CLASSES))
+    np.testing.assert_allclose(after[:, 0], before[:, :10].sum(axis=1), atol=1e-6)
+    np.testing.assert_allclose(after[:, 1:], before[:, 10:], atol=1e-6)
