@@ -10,6 +10,7 @@ import shutil
 import urllib.request
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from deploy.school import NGINX, school
@@ -34,7 +35,12 @@ def served(postgres_server):
 
 
 def pictures_loaded(page) -> list[bool]:
-    """For each <img> of the page: whether it loaded (a picture asked of the wrong process would not)."""
+    """For each <img> of the page: whether it loaded (a picture asked of the wrong process never would). The
+    answer's text can show before its picture has come, so this waits for them all first, up to SLOW."""
+    try:
+        page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=SLOW)
+    except PlaywrightTimeoutError:
+        pass  # the list below says which did not load
     return page.evaluate("() => [...document.images].map(i => i.complete && i.naturalWidth > 0)")
 
 

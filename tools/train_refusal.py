@@ -198,6 +198,8 @@ def join(folders: list[str], out: str, data: str) -> dict:
     checksums = [report["weights_sha256"] for report in reports]
     if any(report["classes"] != list(CLASSES) for report in reports) or len(set(checksums)) < len(checksums):
         raise SystemExit("the detectors to join must be different ones, with this script's classes")
+    if any("members" in report for report in reports):
+        raise SystemExit("a detector to join is itself an average: join its members instead")
     members = []
     for number, folder in enumerate(folders):
         saved = keras.saving.load_model(model_path(DETECTOR_NAME, folder), compile=False)
@@ -214,11 +216,8 @@ def join(folders: list[str], out: str, data: str) -> dict:
             f"{', '.join(f'{a:+g}' for a in VIEW_ANGLES)} degrees (digitlab.ensemble)",
             "training": reports[0]["training"],
             "training_inputs": reports[0]["training_inputs"],
-            "members": [
-                {
-                    key: report.get(key)
-                    for key in ("network", "seed", "digit_classes", "weights_sha256", "seconds", "held_out")
-                }
+            "members": [  # reports from before --digit-classes lack that key
+                {"digit_classes": False, **{key: report[key] for key in MEMBER_FACTS if key in report}}
                 for report in reports
             ],
             "seed": [report["seed"] for report in reports],
