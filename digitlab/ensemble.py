@@ -1,8 +1,7 @@
 """Several trained networks, each reading a drawing as it is and slightly turned, averaged into one network.
 
-Issue #13: one "digit or not" detector could not tell the pen letters from the pen digits well enough (at
-the threshold that refuses 1 % of the pen digits it refused 89.4 % of the letters; the goal is 90 % at the
-app's own threshold). Networks that learnt differently make other mistakes, and so does one network shown
+Issue #13: one "digit or not" detector could not tell the pen letters from the pen digits well enough
+(README, "Figures"). Networks that learnt differently make other mistakes, and so does one network shown
 the same drawing turned a few degrees; their average separates better than any one of them.
 
 The turns are part of the network, not of the code that calls it: a rotation by a fixed angle (bilinear)
