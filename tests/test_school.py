@@ -34,14 +34,17 @@ def served(postgres_server):
         yield running["url"], store
 
 
+LOADED = "i => i.complete && i.naturalWidth > 0"  # an <img> that came and could be decoded
+
+
 def pictures_loaded(page) -> list[bool]:
     """For each <img> of the page: whether it loaded (a picture asked of the wrong process never would). The
     answer's text can show before its picture has come, so this waits for them all first, up to SLOW."""
     try:
-        page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=SLOW)
+        page.wait_for_function(f"() => [...document.images].every({LOADED})", timeout=SLOW)
     except PlaywrightTimeoutError:
         pass  # the list below says which did not load
-    return page.evaluate("() => [...document.images].map(i => i.complete && i.naturalWidth > 0)")
+    return page.evaluate(f"() => [...document.images].map({LOADED})")
 
 
 def test_two_classes_draw_and_save_through_the_proxy(served, new_context, pen_sample):
