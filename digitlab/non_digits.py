@@ -11,13 +11,15 @@ of two or three digits (MNIST digits side by side, so the digits are real handwr
 shapes (triangles, squares, stars, hearts, spirals, arrows, #, zigzags, houses), and letters that no
 one writes like a digit (never O, S, Z, l..., which are left out of every "not a digit" count, see
 DIGIT_LIKE_LETTERS): written in strokes from templates (HAND_LETTERS), joined-up as real hands write them
-(CURSIVE_LETTERS: slanted, wide, looped, with lead-ins and tails), and typed in the fonts on the machine
-(FONT_LETTERS). Digits written in strokes the same way (HAND_DIGITS) keep a detector from
-telling digits by the pen's look alone.
+(CURSIVE_LETTERS: slanted, wide, looped, with lead-ins and tails), traced in the Hershey fonts' single-line
+strokes, print and script (HERSHEY_FONTS), and typed in the fonts on the machine (FONT_LETTERS), handwriting
+fonts among them when LETTER_FONT_PACKAGES are installed. Digits written in strokes the same way
+(HAND_DIGITS) keep a detector from telling digits by the pen's look alone.
 
 Training and measuring use different seeds (and MNIST's training or test digits for the numbers).
 """
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +36,17 @@ DIGIT_LIKE_LETTERS = frozenset("OoQDIiLlJjZzSsBbGgqyT")
 FONT_LETTERS = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE_LETTERS)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 FONT_SKIP = ("Math", "Mono-Bold")  # no letters drawn like handwriting in these
+# Debian's handwriting fonts (apt-get install ...), typed letters that look written; the detector learnt with them.
+LETTER_FONT_PACKAGES = (
+    "fonts-breip",
+    "fonts-bwht",
+    "fonts-comic-neue",
+    "fonts-humor-sans",
+    "fonts-rufscript",
+    "fonts-sjfonts",
+    "fonts-yusei-magic",
+)
+HERSHEY_FONTS = ("futural", "rowmans", "scripts", "scriptc", "cursive")  # single-line: print, then joined-up
 
 Strokes = list[np.ndarray]
 
@@ -332,12 +345,35 @@ def cursive_letter(rng: np.random.Generator) -> Strokes:
     return [np.column_stack([width * (s[:, 0] - lean * s[:, 1]), s[:, 1]]) for s in strokes]
 
 
+@functools.cache
+def _hershey(font: str):
+    from HersheyFonts import HersheyFonts  # imported here: only training and measuring draw letters
+
+    fonts = HersheyFonts()
+    fonts.load_default_font(font)
+    return fonts
+
+
+def hershey_strokes(font: str, letter: str) -> Strokes:
+    """The letter's strokes in one of HERSHEY_FONTS (x right, y down, in the font's units)."""
+    return [np.asarray(s, np.float64) for s in _hershey(font).strokes_for_text(letter)]
+
+
+def hershey_letter(rng: np.random.Generator) -> Strokes:
+    """A letter of FONT_LETTERS traced in one of HERSHEY_FONTS: strokes drawn by a draughtsman's hand, not ours."""
+    font, letter = HERSHEY_FONTS[rng.integers(len(HERSHEY_FONTS))], FONT_LETTERS[rng.integers(len(FONT_LETTERS))]
+    return [wobble(resample(s), rng, 0.02) for s in unit_box(hershey_strokes(font, letter))]
+
+
 def hand_letter(rng: np.random.Generator) -> Strokes:
-    """A letter drawn by hand: half from HAND_LETTERS, its corners moved and its curves bent a little more
-    than the other kinds' (people's letters vary much more than their crosses); half joined-up
-    (CURSIVE_LETTERS)."""
-    if rng.random() < 0.5:
+    """A letter drawn by hand, a third each: from HAND_LETTERS, its corners moved and its curves bent a little
+    more than the other kinds' (people's letters vary much more than their crosses); joined-up
+    (CURSIVE_LETTERS); and traced in a Hershey font."""
+    pick = rng.random()
+    if pick < 1 / 3:
         return cursive_letter(rng)
+    if pick < 2 / 3:
+        return hershey_letter(rng)
     strokes = HAND_LETTERS[list(HAND_LETTERS)[rng.integers(len(HAND_LETTERS))]]()
     return [s + rng.normal(0, 0.06, s.shape) if len(s) <= 8 else wobble(resample(s), rng, 0.03) for s in strokes]
 
@@ -490,8 +526,8 @@ def _on_canvas(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def font_files() -> list[Path]:
-    """The machine's TrueType fonts that draw letters plainly (none may be there: then no font letters)."""
-    found = sorted(p for folder in FONT_DIRS if folder.is_dir() for p in folder.rglob("*.ttf"))
+    """The machine's TrueType and OpenType fonts that draw letters plainly (none may be there: then no font letters)."""
+    found = sorted(p for folder in FONT_DIRS if folder.is_dir() for p in folder.rglob("*.[ot]tf"))
     return [p for p in found if not any(skip in p.name for skip in FONT_SKIP)]
 
 

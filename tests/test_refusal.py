@@ -12,7 +12,16 @@ import pytest
 from digitlab.config import CANVAS_SIZE, model_path
 from digitlab.evaluate import Rendering, canvas_inputs
 from digitlab.inference import load_network
-from digitlab.non_digits import CURSIVE_LETTERS, DIGIT_LIKE_LETTERS, HAND_LETTERS, NON_DIGIT_KINDS, non_digit_inputs
+from digitlab.non_digits import (
+    CURSIVE_LETTERS,
+    DIGIT_LIKE_LETTERS,
+    FONT_LETTERS,
+    HAND_LETTERS,
+    HERSHEY_FONTS,
+    NON_DIGIT_KINDS,
+    hershey_strokes,
+    non_digit_inputs,
+)
 from digitlab.pen import load_pen_letters, render_strokes
 from digitlab.preprocess import to_mnist
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, REASONS, Verdict, load_judge
@@ -140,9 +149,15 @@ def test_no_made_up_letter_is_one_people_write_like_a_digit():
     assert letters and not letters & DIGIT_LIKE_LETTERS
 
 
+@pytest.mark.parametrize("font", HERSHEY_FONTS)
+def test_every_traced_letter_has_strokes(font):
+    """A letter a Hershey font lacks would be drawn as nothing: the detector would learn fewer letters than it says."""
+    assert all(hershey_strokes(font, letter) for letter in FONT_LETTERS)
+
+
 @pytest.mark.parametrize("kind", NON_DIGIT_KINDS)
 def test_made_up_non_digits_are_refused(kind, mnist_small, judge):
-    """Drawn with a seed that neither training (0) nor its own check (1000) used."""
+    """Drawn with a seed that no member's training (0, 2) nor their checks (1000, 1002) used."""
     inputs = non_digit_inputs(kind, 60, seed=7, digits=mnist_small.x_test)
     assert judge.refused(inputs).mean() >= SYNTHETIC_REFUSED[kind], kind
 

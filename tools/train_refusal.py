@@ -8,7 +8,9 @@
 Digits: MNIST training images 0-49 999, half as MNIST has them and half redrawn by digitlab.augment
 (slant, rotation, thickness, the styles MNIST lacks), since drawings on the canvas vary like that.
 Not digits: digitlab.non_digits' kinds, made up with seed `seed` (the numbers from the same MNIST
-digits). Nothing from the pen sets: they are for measuring only.
+digits). Nothing from the pen sets: they are for measuring only. The letters typed in fonts use the fonts
+on the machine: install digitlab.non_digits.LETTER_FONT_PACKAGES first (apt-get install ...), as the
+committed detector's members were trained (its report lists the fonts).
 
 Digits also come written in strokes from templates (digitlab.non_digits.HAND_DIGITS), like the letters
 and shapes: the pen's look alone must not say "not a digit".
@@ -23,7 +25,7 @@ one of them (README, "Figures"). They differ most usefully when they learnt diff
 as one class, another (--digit-classes) a class for each digit, whose ten probabilities are then summed.
 
 The threshold on P(digit) is chosen on held-out digits (MNIST training images 50 000-59 999, redrawn
-by digitlab.augment like the training digits): the value that refuses REFUSED_DIGITS of them.
+REDRAWS times by digitlab.augment like the training digits): the value that refuses REFUSED_DIGITS of them.
 
 Run time: most of it goes to drawing the non-digits on the canvas and to training; "seconds" in the
 report says how long the committed run took (the README gives it). --quick does a tenth of it.
@@ -39,7 +41,7 @@ import numpy as np
 from digitlab.config import MODEL_DIR, model_path, report_path
 from digitlab.data import load_mnist
 from digitlab.model_files import save_network, sha256_of
-from digitlab.non_digits import NON_DIGIT_KINDS, hand_digit_inputs, non_digit_inputs
+from digitlab.non_digits import HERSHEY_FONTS, NON_DIGIT_KINDS, font_files, hand_digit_inputs, non_digit_inputs
 from digitlab.onnx_export import add_onnx, export_onnx
 from digitlab.verdict import DETECTOR_NAME, DIGIT, DigitJudge, load_judge
 
@@ -49,11 +51,14 @@ NON_DIGITS_PER_KIND = 3_000
 MORE_OF = {"letter": 6}  # letters come in many more shapes than dots or crosses
 CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed: refusal of unseen ones
 REFUSED_DIGITS = 0.003  # share of held-out (redrawn) MNIST digits the threshold refuses
+# The held-out digits are redrawn this many times, so that the threshold rests on 240 digits, not 30: from a
+# single redrawing it moved with the redrawing's seed enough to change the pen letters refused by 3 points.
+REDRAWS = 8
 EPOCHS, BATCH, LEARNING_RATE = 5, 128, 3e-4
 CLASSES = (DIGIT, *NON_DIGIT_KINDS)
 CHECK_SEED_OFFSET = 1000
 VIEW_ANGLES = (-8, 8)  # degrees: each member also reads the drawing turned by these
-MEMBER_FACTS = ("network", "seed", "digit_classes", "weights_sha256", "seconds", "held_out")  # a joined one's report
+MEMBER_FACTS = ("network", "seed", "digit_classes", "hershey_fonts", "fonts", "weights_sha256", "seconds", "held_out")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -170,7 +175,12 @@ def without_optimizer(model):
 def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple[float, dict]:
     """The threshold (from held-out redrawn digits) and the refusal rates it gives on held-out inputs."""
     held = slice(TRAIN_DIGITS, None)
-    redrawn = redrawn_digits(mnist.x_train[held], mnist.y_train[held], seed + CHECK_SEED_OFFSET)
+    redrawn = np.concatenate(
+        [
+            redrawn_digits(mnist.x_train[held], mnist.y_train[held], seed + CHECK_SEED_OFFSET + k)
+            for k in range(max(1, round(REDRAWS * scale)))
+        ]
+    )
     threshold = float(np.quantile(judge.digit_scores(redrawn), REFUSED_DIGITS))
     judge.threshold = threshold
     stroked, _ = hand_digit_inputs(int(CHECK_STROKE_DIGITS * scale), seed + CHECK_SEED_OFFSET)
@@ -216,10 +226,7 @@ def join(folders: list[str], out: str, data: str) -> dict:
             f"{', '.join(f'{a:+g}' for a in VIEW_ANGLES)} degrees (digitlab.ensemble)",
             "training": reports[0]["training"],
             "training_inputs": reports[0]["training_inputs"],
-            "members": [  # reports from before --digit-classes lack that key
-                {"digit_classes": False, **{key: report[key] for key in MEMBER_FACTS if key in report}}
-                for report in reports
-            ],
+            "members": [{key: report[key] for key in MEMBER_FACTS if key in report} for report in reports],
             "seed": [report["seed"] for report in reports],
             "quick": any(report["quick"] for report in reports),
         },
@@ -245,8 +252,8 @@ def finish(
     report.update(
         {
             "threshold": threshold,
-            "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999 redrawn "
-            "by digitlab.augment",
+            "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999, each "
+            f"redrawn {max(1, round(REDRAWS * scale))} times by digitlab.augment",
             **facts,
             "held_out": figures,
             "seconds": round(time.perf_counter() - started + earlier_seconds, 1),
@@ -286,6 +293,8 @@ def main(argv=None) -> None:
         "training_inputs": counts,
         "seed": args.seed,
         "digit_classes": args.digit_classes,
+        "hershey_fonts": list(HERSHEY_FONTS),
+        "fonts": [path.name for path in font_files()],
         "quick": args.quick,
     }
     print(json.dumps(finish(detector, args.out, mnist, args.seed, scale, facts, started), indent=2))
