@@ -8,8 +8,8 @@ model/cnn.keras's weights, then trained on; the files stand on their own, whatev
 convnet later) with a softmax that tells
 digits from each kind of non-digit made up in digitlab.non_digits (dots, lines, crosses, faces,
 numbers, scribbles, shapes, letters). Several such detectors, which learnt differently (one class for all
-digits or a class for each digit; letters from more or fewer sources), each read the drawing as it is and
-turned a few degrees either way, and their probabilities are averaged inside the one file
+digits or a class for each digit), each read the drawing as it is and turned a few degrees either way,
+and their probabilities are averaged inside the one file
 (digitlab.ensemble; the report's "members" says which detectors, its "network" which turns).
 They were trained and joined by tools/train_refusal.py; its report, model/digit_or_not.json, holds the
 classes, the refusal threshold (chosen on held-out MNIST digits,
