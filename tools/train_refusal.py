@@ -51,9 +51,8 @@ NON_DIGITS_PER_KIND = 3_000
 MORE_OF = {"letter": 6}  # letters come in many more shapes than dots or crosses
 CHECK_NON_DIGITS_PER_KIND, CHECK_STROKE_DIGITS = 500, 2000  # drawn with another seed: refusal of unseen ones
 REFUSED_DIGITS = 0.003  # share of held-out (redrawn) MNIST digits the threshold refuses
-# The held-out digits are redrawn this many times, so that the threshold rests on 240 digits, not 30: from a
-# single redrawing it moved with the redrawing's seed enough to change the pen letters refused by 4 points
-# (1 point from eight; README, "Figures").
+# The held-out digits are redrawn this many times, so that the threshold rests on eight times as many digits:
+# from a single redrawing it moved with the redrawing's seed by several points of pen letters (README, "Figures").
 REDRAWS = 8
 EPOCHS, BATCH, LEARNING_RATE = 5, 128, 3e-4
 CLASSES = (DIGIT, *NON_DIGIT_KINDS)
@@ -173,13 +172,17 @@ def without_optimizer(model):
     return keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers], name=model.name)
 
 
+def redraws(scale: float) -> int:
+    return max(1, round(REDRAWS * scale))
+
+
 def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple[float, dict]:
     """The threshold (from held-out redrawn digits) and the refusal rates it gives on held-out inputs."""
     held = slice(TRAIN_DIGITS, None)
     redrawn = np.concatenate(
         [
             redrawn_digits(mnist.x_train[held], mnist.y_train[held], seed + CHECK_SEED_OFFSET + k)
-            for k in range(max(1, round(REDRAWS * scale)))
+            for k in range(redraws(scale))
         ]
     )
     threshold = float(np.quantile(judge.digit_scores(redrawn), REFUSED_DIGITS))
@@ -254,7 +257,7 @@ def finish(
         {
             "threshold": threshold,
             "threshold_rule": f"refuses {REFUSED_DIGITS:.1%} of held-out MNIST training digits 50000-59999, each "
-            f"redrawn {max(1, round(REDRAWS * scale))} times by digitlab.augment",
+            f"redrawn {redraws(scale)} times by digitlab.augment",
             **facts,
             "held_out": figures,
             "seconds": round(time.perf_counter() - started + earlier_seconds, 1),
