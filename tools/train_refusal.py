@@ -185,11 +185,12 @@ def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple
             for k in range(redraws(scale))
         ]
     )
-    threshold = float(np.quantile(judge.digit_scores(redrawn), REFUSED_DIGITS))
+    redrawn_scores = judge.digit_scores(redrawn)  # the costliest pass here: made once, for both uses below
+    threshold = float(np.quantile(redrawn_scores, REFUSED_DIGITS))
     judge.threshold = threshold
     stroked, _ = hand_digit_inputs(int(CHECK_STROKE_DIGITS * scale), seed + CHECK_SEED_OFFSET)
     figures = {
-        "held_out_redrawn_digits_refused": float(judge.refused(redrawn).mean()),
+        "held_out_redrawn_digits_refused": float((redrawn_scores < threshold).mean()),
         "unseen_stroke_digits_refused": float(judge.refused(stroked).mean()),
         "held_out_mnist_digits_refused": float(judge.refused(mnist.x_train[held] / 255.0).mean()),
         "mnist_test_refused": float(judge.refused(mnist.x_test / 255.0).mean()),
