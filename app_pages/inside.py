@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages.shared import CURRENT_INPUT, PREVIEW_SIZE, network, probability_chart, show_error, tensorflow_loaded
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.data import DataError
+from digitlab.ensemble import VIEW_ANGLES
 from digitlab.images import enlarge
 from digitlab.inside import (
     diverging_rgb,
@@ -17,6 +18,12 @@ from digitlab.inside import (
 )
 from digitlab.model_errors import ModelError
 from digitlab.test_set import load_test_set
+
+TURNED = (
+    "This network reads your drawing three times, as it is and turned {} degrees each way, and answers with "
+    "the average of its three readings: three slightly different looks make fewer mistakes than one. "
+    "The pictures above are its reading of the drawing as it is."
+).format(max(VIEW_ANGLES))
 
 
 @st.cache_data(show_spinner=False)
@@ -145,3 +152,5 @@ st.vega_lite_chart(
     width="stretch",
 )
 st.caption("The last layer's softmax turns its ten scores into probabilities that add up to 1.")
+if views[-1].kind == "Average":
+    st.caption(TURNED)

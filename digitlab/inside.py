@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.config import IMAGE_SIZE
+from digitlab.ensemble import member
 from digitlab.inference import Network, as_network_input
 
 
@@ -16,13 +17,18 @@ class LayerView:
 
 
 def layer_views(network: Network, x: np.ndarray) -> list[LayerView]:
-    """Every layer's output for one (28, 28) input, in order, ending with the probabilities."""
-    model = network.model
+    """Every layer's output for one (28, 28) input, in order, ending with the probabilities. Of a network that
+    also reads the drawing turned (digitlab.ensemble), its own layers on the drawing as it is, then a last
+    "Average": the probabilities it answers with, the same as on the Draw page."""
+    model = member(network.model)
     outputs = _extractor(model)(as_network_input(model, x[None]), training=False)
-    return [
+    views = [
         LayerView(layer.name, type(layer).__name__, np.asarray(output)[0])
         for layer, output in zip(model.layers, outputs)
     ]
+    if model is not network.model:
+        views.append(LayerView("mean", "Average", network.probabilities(x[None])[0]))
+    return views
 
 
 def strongest_units(hidden: np.ndarray, count: int = 8) -> np.ndarray:

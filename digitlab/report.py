@@ -33,6 +33,7 @@ class Recipe:
     pixels: str = "uint8 / 255"
     scored_train_images: int | None = None  # the training images scored after each epoch, if not all of them
     augmentation: str | None = None
+    views: str | None = None  # a network that also reads each drawing turned (digitlab.ensemble)
     variant: str | None = None  # the Train page's network variant
     planned_epochs: int | None = None  # the Train page's: a stopped run has fewer epochs
 

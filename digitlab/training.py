@@ -10,6 +10,7 @@ import numpy as np
 
 from digitlab.config import NUM_CLASSES
 from digitlab.data import Mnist
+from digitlab.ensemble import VIEW_ANGLES, averaged
 from digitlab.inference import as_network_input
 from digitlab.model_files import CHECKSUMS, save_network
 from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
@@ -27,6 +28,7 @@ class Plan:
     optimizer: str  # as written in the report
     augmented: bool = False  # trained on digitlab.augment's redrawings (then built with its number of steps)
     scored_train_images: int | None = None  # per-epoch training scores on this many of the training images (None: all)
+    views: tuple[float, ...] = ()  # the saved network also reads each drawing turned by these angles (degrees)
 
 
 RECIPES = {
@@ -37,6 +39,7 @@ RECIPES = {
         augmented=True,
         optimizer=f"adam, cosine decay from {LEARNING_RATE:g}, weights averaged over ~{WEIGHT_AVERAGE_STEPS} batches",
         scored_train_images=10_000,
+        views=VIEW_ANGLES,
     ),
 }
 
@@ -65,13 +68,15 @@ class EpochScores(keras.callbacks.Callback):
         row["seconds"] = round(time.perf_counter() - self._started, 2)
         self.epochs.append(row)
 
-    def rescore_last(self):
-        """The last epoch's scores taken again, on the weights the model now has (its averaged weights, after fit)."""
+    def rescore_last(self, before: str = "unaveraged"):
+        """The last epoch's scores taken again, on the model as it now is (its averaged weights, after fit; or
+        reading turned drawings too); the scores it had are kept, their names starting with `before`."""
         row, self.epochs = self.epochs[-1], self.epochs[:-1]
         self.on_epoch_end(row["epoch"] - 1, {"loss": row["running_loss"], "accuracy": row["running_accuracy"]})
+        self.epochs[-1].update({key: value for key, value in row.items() if key not in self.epochs[-1]})  # earlier ones
         self.epochs[-1]["seconds"] = row["seconds"]
         self.epochs[-1].update(
-            {f"unaveraged_{key}": row[key] for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+            {f"{before}_{key}": row[key] for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}
         )
 
 
@@ -105,10 +110,15 @@ def train(
     else:
         model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, callbacks=[scores], verbose=verbose)
     seconds = time.perf_counter() - started
+    layers, parameters = [_describe(layer) for layer in model.layers], int(model.count_params())
+    if recipe.views:
+        model = turned(model, recipe.views)
+        scores.set_model(model)
+        scores.rescore_last("unturned")
     report = Report.of_training(
         network,
         Recipe(
-            layers=[_describe(layer) for layer in model.layers],
+            layers=layers,
             optimizer=recipe.optimizer,
             epochs=epochs,
             batch_size=batch_size,
@@ -117,14 +127,28 @@ def train(
             test_images=int(len(data.x_test)),
             scored_train_images=int(len(scores.sets["train"][0])),
             augmentation=_augmentation() if recipe.augmented else None,
+            views=_views(recipe.views),
         ),
         scores.epochs,
-        parameters=int(model.count_params()),
+        parameters=parameters,
         seconds=round(seconds, 1),
         data={"source": data.source, "sha256": data.checksum()},
         versions=_versions(),
     )
     return model, report
+
+
+def turned(model: keras.Model, angles: tuple[float, ...]) -> keras.Model:
+    """The network reading each drawing as it is and turned by each angle, its answers averaged
+    (digitlab.ensemble): compiled to be scored, and saved, like the network it reads with."""
+    turned = averaged([model], angles, name=model.name)
+    turned.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    return turned
+
+
+def _views(angles: tuple[float, ...]) -> str | None:
+    turns = " and ".join(f"{a:+g}" for a in angles)
+    return f"each drawing read as it is and turned by {turns} degrees, the answers averaged" if angles else None
 
 
 def _augmentation() -> str:

@@ -40,6 +40,7 @@ import numpy as np
 
 from digitlab.config import MODEL_DIR, model_path, report_path
 from digitlab.data import load_mnist
+from digitlab.ensemble import VIEW_ANGLES, averaged, member
 from digitlab.model_files import save_network, sha256_of
 from digitlab.non_digits import HERSHEY_FONTS, NON_DIGIT_KINDS, font_files, hand_digit_inputs, non_digit_inputs
 from digitlab.onnx_export import add_onnx, export_onnx
@@ -57,7 +58,6 @@ REDRAWS = 8
 EPOCHS, BATCH, LEARNING_RATE = 5, 128, 3e-4
 CLASSES = (DIGIT, *NON_DIGIT_KINDS)
 CHECK_SEED_OFFSET = 1000
-VIEW_ANGLES = (-8, 8)  # degrees: each member also reads the drawing turned by these
 MEMBER_FACTS = ("network", "seed", "digit_classes", "hershey_fonts", "fonts", "weights_sha256", "seconds", "held_out")
 
 
@@ -120,7 +120,7 @@ def build_detector(cnn_path: Path, steps: int, outputs: int):
     `outputs` classes; all of it is trained on, with a small learning rate falling along a cosine."""
     import keras
 
-    cnn = keras.saving.load_model(cnn_path, compile=False)
+    cnn = member(keras.saving.load_model(cnn_path, compile=False))  # the convnet's layers, not its turns
     model = keras.Sequential(
         [
             keras.Input((28, 28, 1)),
@@ -205,8 +205,6 @@ def join(folders: list[str], out: str, data: str) -> dict:
     """The detectors saved in `folders`, averaged over themselves and VIEW_ANGLES into one, saved in `out` with
     a threshold chosen anew (on the first one's held-out digits) and the held-out figures of the average."""
     import keras
-
-    from digitlab.ensemble import averaged
 
     started = time.perf_counter()
     reports = [json.loads(report_path(DETECTOR_NAME, folder).read_text()) for folder in folders]
