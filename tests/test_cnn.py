@@ -118,6 +118,9 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     assert report.recipe.layers[0].startswith("Conv2D(")
     # the last epoch is scored again on the averaged weights, which are the ones saved (checked just below)
     assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report.history[-1])
+    # and again reading each drawing turned too, which the saved network does (digitlab.ensemble)
+    assert {"unturned_test_accuracy", "unturned_train_accuracy"} <= set(report.history[-1])
+    assert "turned" in report.recipe.views
 
     from digitlab.inference import load_network
 
