@@ -75,3 +75,18 @@ def test_a_detector_with_a_class_for_each_digit_says_digit_with_their_sum():
     assert after.shape == (5, len(CLASSES))
     np.testing.assert_allclose(after[:, 0], before[:, :10].sum(axis=1), atol=1e-6)
     np.testing.assert_allclose(after[:, 1:], before[:, 10:], atol=1e-6)
+
+
+def test_a_detector_starts_from_the_convnet_s_own_layers_not_from_its_turns(tmp_path):
+    """The saved convnet reads each drawing turned too (digitlab.training.turned); tools.train_refusal builds a
+    detector on the layers of the network inside it."""
+    from digitlab.ensemble import VIEW_ANGLES, member
+    from digitlab.networks import build_cnn
+    from tools.train_refusal import build_detector
+
+    cnn = build_cnn()
+    assert member(cnn) is cnn  # a network that reads once is its own member
+    averaged([cnn], VIEW_ANGLES, name="cnn").save(tmp_path / "cnn.keras")
+    detector = build_detector(tmp_path / "cnn.keras", steps=10, outputs=3)
+    assert type(detector.layers[0]).__name__ == "Conv2D" and detector.output_shape == (None, 3)
+    np.testing.assert_array_equal(detector.layers[0].get_weights()[0], cnn.layers[0].get_weights()[0])
