@@ -15,14 +15,15 @@ from digitlab.inside import (
     input_weights,
     layer_views,
     strongest_units,
+    turned_readings,
 )
 from digitlab.model_errors import ModelError
 from digitlab.test_set import load_test_set
 
 TURNED = (
-    "This network reads your drawing three times, as it is and turned {} degrees each way, and answers with "
-    "the average of its three readings: three slightly different looks make fewer mistakes than one. "
-    "The pictures above are its reading of the drawing as it is."
+    "**This network reads every drawing three times**, as it is and turned {}° each way, and its answer is the "
+    "average of the three readings: three slightly different looks make fewer mistakes than one. The layers "
+    "above are its reading of the drawing as it is."
 ).format(max(VIEW_ANGLES))
 
 
@@ -153,4 +154,11 @@ st.vega_lite_chart(
 )
 st.caption("The last layer's softmax turns its ten scores into probabilities that add up to 1.")
 if views[-1].kind == "Average":
-    st.caption(TURNED)
+    st.markdown(TURNED)
+    for column, (angle, image, reading) in zip(st.columns(1 + len(VIEW_ANGLES)), turned_readings(reader, x)):
+        view = f"turned {abs(angle):g}° {'counter-clockwise' if angle > 0 else 'clockwise'}" if angle else "as it is"
+        column.image(
+            enlarge(image, 160),
+            caption=f"{view.capitalize()}: {CLASS_NAMES[int(reading.argmax())]}, {reading.max():.0%} sure",
+            alt=f"The input {view}",
+        )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.config import IMAGE_SIZE
-from digitlab.ensemble import member
+from digitlab.ensemble import VIEW_ANGLES, member, rotation_matrix
 from digitlab.inference import Network, as_network_input
 
 
@@ -29,6 +29,16 @@ def layer_views(network: Network, x: np.ndarray) -> list[LayerView]:
     if model is not network.model:
         views.append(LayerView("mean", "Average", network.probabilities(x[None])[0]))
     return views
+
+
+def turned_readings(network: Network, x: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(angle, the input turned by it, the network's own probabilities for it) for the drawing as it is and turned
+    by each of VIEW_ANGLES: the readings that a network reading turned drawings averages into its answer."""
+    model = member(network.model)
+    angles = (0, *VIEW_ANGLES)
+    inputs = np.stack([(x.reshape(1, -1) @ rotation_matrix(a)).reshape(x.shape) if a else x for a in angles])
+    probabilities = np.asarray(model(as_network_input(model, inputs), training=False))
+    return list(zip(angles, inputs, probabilities))
 
 
 def strongest_units(hidden: np.ndarray, count: int = 8) -> np.ndarray:

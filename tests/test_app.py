@@ -199,7 +199,7 @@ def test_inside_the_network_shows_the_current_drawing(pen_sample, network_name):
     at.radio(key="inside_network").set_value(network_name).run()
     assert not at.exception and not at.number_input  # the drawing, not a test digit
     assert len(at.subheader) >= 3
-    turned = any("turned" in caption.value for caption in at.caption)  # the convnet answers with three readings
+    turned = any("three times" in text.value for text in at.markdown)  # the convnet answers with three readings
     assert turned == (network_name == "cnn")
 
     from digitlab.config import model_path
