@@ -11,8 +11,8 @@ The joined network is then one .keras and one .onnx file like any other, read th
 
     net = averaged([member_a, member_b], angles=VIEW_ANGLES, name="digit_or_not")   # Keras networks, (28, 28, 1) in
 
-The convnet reads this way too, alone: averaged([cnn], VIEW_ANGLES) misreads about an eighth fewer of the
-pen-drawn digits than the convnet reading each drawing once (README, "Figures").
+The convnet reads this way too, alone (averaged([cnn], VIEW_ANGLES)): it then misreads fewer of the pen-drawn
+digits than when it reads each drawing once (README, "Figures").
 """
 
 import numpy as np

@@ -141,9 +141,9 @@ def train(
 def turned(model: keras.Model, angles: tuple[float, ...]) -> keras.Model:
     """The network reading each drawing as it is and turned by each angle, its answers averaged
     (digitlab.ensemble): compiled to be scored, and saved, like the network it reads with."""
-    turned = averaged([model], angles, name=model.name)
-    turned.compile(loss="categorical_crossentropy", metrics=["accuracy"])
-    return turned
+    network = averaged([model], angles, name=model.name)
+    network.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    return network
 
 
 def _views(angles: tuple[float, ...]) -> str | None:
