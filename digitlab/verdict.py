@@ -102,14 +102,18 @@ class DigitJudge:
     def decide(self, class_probabilities: np.ndarray, probabilities: np.ndarray) -> Verdict:
         """The verdict from the detector's class probabilities for one drawing and the network's ten."""
         score = float(class_probabilities[0])
-        if score >= self.threshold:
+        if not self.refuses(score):
             return Verdict(DIGIT, int(np.argmax(probabilities)), "", score)
         likeliest = self.classes[1 + int(np.argmax(class_probabilities[1:] / self._kind_share))]
         return Verdict(NOT_A_DIGIT, None, REASONS.get(likeliest, OTHER_REASON), score)
 
     def refused(self, images: np.ndarray) -> np.ndarray:
         """(N,) True where a drawing would be called "not a digit" (for measuring many at once)."""
-        return self.digit_scores(images) < self.threshold
+        return self.refuses(self.digit_scores(images))
+
+    def refuses(self, scores):
+        """True where a digit score (digit_scores) is below the threshold: the rule, for scores already made."""
+        return np.asarray(scores) < self.threshold
 
 
 def load_judge(folder: str | Path = MODEL_DIR, name: str = DETECTOR_NAME) -> DigitJudge:

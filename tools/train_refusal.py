@@ -190,7 +190,7 @@ def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple
     judge.threshold = threshold
     stroked, _ = hand_digit_inputs(int(CHECK_STROKE_DIGITS * scale), seed + CHECK_SEED_OFFSET)
     figures = {
-        "held_out_redrawn_digits_refused": float((redrawn_scores < threshold).mean()),
+        "held_out_redrawn_digits_refused": float(judge.refuses(redrawn_scores).mean()),
         "unseen_stroke_digits_refused": float(judge.refused(stroked).mean()),
         "held_out_mnist_digits_refused": float(judge.refused(mnist.x_train[held] / 255.0).mean()),
         "mnist_test_refused": float(judge.refused(mnist.x_test / 255.0).mean()),
