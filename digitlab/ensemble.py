@@ -15,22 +15,26 @@ The convnet reads this way too, alone (averaged([cnn], VIEW_ANGLES)): it then mi
 digits than when it reads each drawing once (README, "Figures").
 """
 
+import functools
+
 import numpy as np
 
 SIDE = 28
 VIEW_ANGLES = (-8, 8)  # degrees: each network also reads the drawing turned by these
 
 
+@functools.cache  # the Inside page turns every drawing it shows; making the matrix takes tens of milliseconds
 def rotation_matrix(degrees: float, side: int = SIDE) -> np.ndarray:
     """(side², side²) float32 M with flat(turned) = flat(image) @ M: OpenCV's bilinear turn about the centre,
-    counter-clockwise, applied to each one-pixel image (row i of M is pixel i, turned)."""
+    counter-clockwise, applied to each one-pixel image (row i of M is pixel i, turned). Read-only: it is shared."""
     import cv2
 
     turn = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), degrees, 1.0)
     basis = np.eye(side * side, dtype=np.float32).reshape(-1, side, side)
-    return np.stack([cv2.warpAffine(one, turn, (side, side), flags=cv2.INTER_LINEAR) for one in basis]).reshape(
-        side * side, side * side
-    )
+    matrix = np.stack([cv2.warpAffine(one, turn, (side, side), flags=cv2.INTER_LINEAR) for one in basis])
+    matrix = matrix.reshape(side * side, side * side)
+    matrix.setflags(write=False)
+    return matrix
 
 
 def averaged(members: list, angles: tuple[float, ...] = (), name: str = "averaged"):
