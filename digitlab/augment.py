@@ -1,7 +1,7 @@
 """Training-time augmentation: MNIST digits redrawn the way people draw them on the app's canvas.
 
 People write slanted, rotated, squashed, with thin or fat brushes, and in styles MNIST barely has
-(slashed zeros, ones with a flag and a base, sevens with a bar). Each function here takes a batch of
+(crossed zeros, ones with a flag and a base, sevens with a bar). Each function here takes a batch of
 (B, 28, 28, 1) float32 images in [0, 1] and is made of TensorFlow ops only, so `augment` runs inside a
 tf.data pipeline during training and is never part of the saved network.
 
@@ -30,7 +30,7 @@ BASE_RATE = 0.4  # a base under STYLE_RATE[1] * BASE_RATE of the ones, flagged o
 PLAIN_RATE = 0.35  # share of digits left exactly as MNIST has them
 DESCRIPTION = (
     f"digitlab.augment: {PLAIN_RATE * 100:.0f} % of the digits exactly as MNIST has them; the others "
-    f"redrawn: slashed 0s, flagged and based 1s, barred 7s, stroke width "
+    f"redrawn: 0s crossed flat, slanting or upright (ϕ), flagged and based 1s, barred 7s, stroke width "
     f"{THICKNESS[0]:g}..{THICKNESS[1]:+g} "
     "px, rotation, slant, aspect, size, shift and elastic wobble, then refitted to the 20 px box and "
     "centred by mass, like the app's preprocessing"
@@ -92,7 +92,8 @@ def change_thickness(images: tf.Tensor, pixels: tf.Tensor) -> tf.Tensor:
 
 
 def add_styles(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    """Some zeros get a slash, some ones a flag and some ones a base, some sevens a crossbar, drawn as pen lines.
+    """Some zeros get a stroke across (θ, ∅ or ϕ), some ones a flag and some ones a base, some sevens a crossbar,
+    drawn as pen lines.
 
     The strokes are drawn on the chosen digits only (about one in nine), gathered out of the batch and put
     back: drawing a line costs a distance for every pixel.
@@ -123,11 +124,12 @@ def _draw_styles(images, labels, styled, with_base):
     def pair(rows, cols):
         return tf.stack([rows, cols], axis=1)
 
-    angle = _uniform(batch, math.radians(5), math.radians(88))  # slash: from flat to steep, rising to the right
+    angle = _uniform(batch, math.radians(5), math.radians(100))  # flat (θ), slanting (∅), upright (ϕ), leaning back
     middle = pair((top + bottom) / 2, (left + right) / 2)
     half_height, half_width = height / 2 + 0.5, (right - left) / 2 + 0.5
     radius = half_height * half_width / tf.sqrt((half_height * tf.cos(angle)) ** 2 + (half_width * tf.sin(angle)) ** 2)
-    reach = pair(-tf.sin(angle), tf.cos(angle)) * (radius * _uniform(batch, 1.1, 1.7))[:, None]  # beyond the ring
+    longest = 1.7 + 0.8 * tf.sin(angle) ** 2  # radii past the ring: a ϕ reaches further, frame allowing
+    reach = pair(-tf.sin(angle), tf.cos(angle)) * (radius * (1.1 + (longest - 1.1) * _uniform(batch, 0, 1)))[:, None]
     head = pair(top, _ink_column(images, top))  # flag: from the top of the one, down to the left
     flag = pair(_uniform(batch, 1.5, 8.0), -_uniform(batch, 3.0, 10.0))
     row = top + height * _uniform(batch, 0.45, 0.6)  # crossbar: across the seven's stem

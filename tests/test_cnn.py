@@ -71,6 +71,25 @@ def test_styles_add_ink_only_to_zeros_ones_and_sevens(batch, monkeypatch):
     assert (added[chosen] > 2).mean() >= 0.8 and np.allclose(added[~chosen], 0), added[chosen]
 
 
+def test_zeros_are_crossed_flat_slanting_upright_and_leaning_back(batch, monkeypatch):
+    """People cross zeros flat (θ), slanting (∅) or upright (ϕ), and an upright stroke may lean either way."""
+    images, labels = batch
+    zero = images.numpy()[labels.numpy() == 0][:1]
+    monkeypatch.setattr(augment, "STYLE_RATE", {0: 1.0, 1: 0.0, 7: 0.0})
+    tf.random.set_seed(3)
+    crossed = augment.add_styles(tf.constant(np.repeat(zero, 200, axis=0)), tf.zeros(200, tf.int32)).numpy()[..., 0]
+    ink = crossed > 0.5
+    strokes = ink & ~ink.all(axis=0)  # what was added to the zero's own ink, the same in every copy
+    angles = []
+    for stroke in strokes:
+        rows, cols = np.nonzero(stroke)
+        spread = np.cov(cols, -rows)  # x right, y up
+        angles.append(np.degrees(0.5 * np.arctan2(2 * spread[0, 1], spread[0, 0] - spread[1, 1])) % 180)
+    angles = np.array(angles)  # 0: flat, 90: upright, over 90: the top leans left
+    for low, high in [(0, 15), (30, 60), (80, 90), (93, 110)]:
+        assert ((angles > low) & (angles < high)).any(), (low, high, np.sort(angles))
+
+
 def test_cnn_reads_28x28x1_and_is_small_and_fast():
     from digitlab.inference import as_network_input
     from digitlab.networks import build
