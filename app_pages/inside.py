@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages.shared import CURRENT_INPUT, PREVIEW_SIZE, network, probability_chart, show_error, tensorflow_loaded
 from digitlab.config import CLASS_NAMES, NETWORK_TITLES, SEED_NETWORK, available_networks
 from digitlab.data import DataError
-from digitlab.ensemble import VIEW_ANGLES
+from digitlab.ensemble import CONVNET_VIEWS, describe
 from digitlab.images import enlarge
 from digitlab.inside import (
     diverging_rgb,
@@ -15,16 +15,16 @@ from digitlab.inside import (
     input_weights,
     layer_views,
     strongest_units,
-    turned_readings,
+    view_readings,
 )
 from digitlab.model_errors import ModelError
 from digitlab.test_set import load_test_set
 
-TURNED = (
-    "**This network reads every drawing three times**, as it is and turned {}° each way, and its answer is the "
-    "average of the three readings: three slightly different looks make fewer mistakes than one. The layers "
-    "above are its reading of the drawing as it is."
-).format(max(VIEW_ANGLES))
+VIEWS = (
+    "**This network reads every drawing {} times**: as it is, {}. Its answer is the average of these readings: "
+    "several slightly different looks make fewer mistakes than one. The layers above are its reading of the drawing "
+    "as it is."
+).format(len(CONVNET_VIEWS) + 1, ", ".join(describe(view) for view in CONVNET_VIEWS))
 
 
 @st.cache_data(show_spinner=False)
@@ -154,11 +154,12 @@ st.vega_lite_chart(
 )
 st.caption("The last layer's softmax turns its ten scores into probabilities that add up to 1.")
 if views[-1].kind == "Average":
-    st.markdown(TURNED)
-    for column, (angle, image, reading) in zip(st.columns(1 + len(VIEW_ANGLES)), turned_readings(reader, x)):
-        view = f"turned {abs(angle):g}° {'counter-clockwise' if angle > 0 else 'clockwise'}" if angle else "as it is"
+    st.markdown(VIEWS)
+    readings = view_readings(reader, x)
+    for column, (view, image, reading) in zip(st.columns(len(readings)), readings):
+        seen = describe(view)
         column.image(
             enlarge(image, 160),
-            caption=f"{view.capitalize()}: {CLASS_NAMES[int(reading.argmax())]}, {reading.max():.0%} sure",
-            alt=f"The input {view}",
+            caption=f"{seen.capitalize()}: {CLASS_NAMES[int(reading.argmax())]}, {reading.max():.0%} sure",
+            alt=f"The input {seen}",
         )

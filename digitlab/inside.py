@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.config import IMAGE_SIZE
-from digitlab.ensemble import VIEW_ANGLES, member, rotation_matrix
+from digitlab.ensemble import CONVNET_VIEWS, member, view_matrix
 from digitlab.inference import Network, as_network_input
 
 
@@ -18,7 +18,7 @@ class LayerView:
 
 def layer_views(network: Network, x: np.ndarray) -> list[LayerView]:
     """Every layer's output for one (28, 28) input, in order, ending with the probabilities. Of a network that
-    also reads the drawing turned (digitlab.ensemble), its own layers on the drawing as it is, then a last
+    also reads other views of the drawing (digitlab.ensemble), its own layers on the drawing as it is, then a last
     "Average": the probabilities it answers with, the same as on the Draw page."""
     model = member(network.model)
     outputs = _extractor(model)(as_network_input(model, x[None]), training=False)
@@ -31,14 +31,14 @@ def layer_views(network: Network, x: np.ndarray) -> list[LayerView]:
     return views
 
 
-def turned_readings(network: Network, x: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(angle, the input turned by it, the network's own probabilities for it) for the drawing as it is and turned
-    by each of VIEW_ANGLES: the readings that a network reading turned drawings averages into its answer."""
+def view_readings(network: Network, x: np.ndarray) -> list[tuple[tuple[float, float], np.ndarray, np.ndarray]]:
+    """(view, the input seen that way, the network's own probabilities for it) for the drawing as it is and each
+    of CONVNET_VIEWS (turned, smaller): the readings that the convnet averages into its answer."""
     model = member(network.model)
-    angles = (0, *VIEW_ANGLES)
-    inputs = np.stack([(x.reshape(1, -1) @ rotation_matrix(a)).reshape(x.shape) if a else x for a in angles])
+    views = ((0, 1.0), *CONVNET_VIEWS)
+    inputs = np.stack([(x.reshape(1, -1) @ view_matrix(*view)).reshape(x.shape) for view in views])
     probabilities = np.asarray(model(as_network_input(model, inputs), training=False))
-    return list(zip(angles, inputs, probabilities))
+    return list(zip(views, inputs, probabilities))
 
 
 def strongest_units(hidden: np.ndarray, count: int = 8) -> np.ndarray:

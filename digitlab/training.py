@@ -10,7 +10,7 @@ import numpy as np
 
 from digitlab.config import NUM_CLASSES
 from digitlab.data import Mnist
-from digitlab.ensemble import VIEW_ANGLES, averaged
+from digitlab.ensemble import CONVNET_VIEWS, averaged, describe
 from digitlab.inference import as_network_input
 from digitlab.model_files import CHECKSUMS, save_network
 from digitlab.networks import LEARNING_RATE, WEIGHT_AVERAGE_STEPS, build
@@ -28,7 +28,7 @@ class Plan:
     optimizer: str  # as written in the report
     augmented: bool = False  # trained on digitlab.augment's redrawings (then built with its number of steps)
     scored_train_images: int | None = None  # per-epoch training scores on this many of the training images (None: all)
-    views: tuple[float, ...] = ()  # the saved network also reads each drawing turned by these angles (degrees)
+    views: tuple[tuple[float, float], ...] = ()  # the saved network also reads these views of each drawing
 
 
 RECIPES = {
@@ -39,7 +39,7 @@ RECIPES = {
         augmented=True,
         optimizer=f"adam, cosine decay from {LEARNING_RATE:g}, weights averaged over ~{WEIGHT_AVERAGE_STEPS} batches",
         scored_train_images=10_000,
-        views=VIEW_ANGLES,
+        views=CONVNET_VIEWS,
     ),
 }
 
@@ -138,17 +138,17 @@ def train(
     return model, report
 
 
-def turned(model: keras.Model, angles: tuple[float, ...]) -> keras.Model:
-    """The network reading each drawing as it is and turned by each angle, its answers averaged
-    (digitlab.ensemble): compiled to be scored, and saved, like the network it reads with."""
-    network = averaged([model], angles, name=model.name)
+def turned(model: keras.Model, views: tuple[tuple[float, float], ...]) -> keras.Model:
+    """The network reading each drawing as it is and in each view (turned, smaller: digitlab.ensemble), its
+    answers averaged: compiled to be scored, and saved, like the network it reads with."""
+    network = averaged([model], views, name=model.name)
     network.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     return network
 
 
-def _views(angles: tuple[float, ...]) -> str | None:
-    turns = " and ".join(f"{a:+g}" for a in angles)
-    return f"each drawing read as it is and turned by {turns} degrees, the answers averaged" if angles else None
+def _views(views: tuple[tuple[float, float], ...]) -> str | None:
+    seen = ", ".join(describe(view) for view in views)
+    return f"each drawing read as it is, {seen}, the answers averaged" if views else None
 
 
 def _augmentation() -> str:

@@ -1,9 +1,9 @@
-"""digitlab.ensemble: networks averaged over themselves and over turned copies of the drawing, as one network."""
+"""digitlab.ensemble: networks averaged over themselves and over turned or smaller copies of a drawing, as one."""
 
 import numpy as np
 import pytest
 
-from digitlab.ensemble import SIDE, averaged, rotation_matrix
+from digitlab.ensemble import SIDE, averaged, describe, view_matrix
 
 
 def one_pixel(row, col):
@@ -12,8 +12,8 @@ def one_pixel(row, col):
     return image
 
 
-def turned(image, degrees):
-    return (image.reshape(1, -1) @ rotation_matrix(degrees)).reshape(SIDE, SIDE)
+def turned(image, degrees, scale=1.0):
+    return (image.reshape(1, -1) @ view_matrix(degrees, scale)).reshape(SIDE, SIDE)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,36 @@ def test_a_small_turn_keeps_the_ink_and_its_centre(mnist_small):
         assert not np.allclose(out, digit, atol=0.1)
 
 
+def test_a_smaller_view_keeps_the_centre_and_shrinks_the_ink_s_spread(mnist_small):
+    digit = mnist_small.x_test[0].astype(np.float32) / 255
+    rows, cols = np.indices(digit.shape)
+
+    def centre_and_spread(image):
+        mass = image.sum()
+        centre = np.array([(image * rows).sum(), (image * cols).sum()]) / mass
+        spread = np.sqrt((image * ((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2)).sum() / mass)
+        return centre, spread
+
+    (centre, spread), (before, spread_before) = centre_and_spread(turned(digit, 0, 0.92)), centre_and_spread(digit)
+    np.testing.assert_allclose(centre - (SIDE - 1) / 2, 0.92 * (before - (SIDE - 1) / 2), atol=0.05)
+    assert spread == pytest.approx(0.92 * spread_before, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "view, words",
+    [
+        ((0, 1.0), "as it is"),
+        ((8, 1.0), "turned 8° counter-clockwise"),
+        ((-8, 1.0), "turned 8° clockwise"),
+        ((0, 0.92), "8 % smaller"),
+        ((5, 1.1), "turned 5° counter-clockwise and 10 % larger"),
+    ],
+    ids=["none", "left", "right", "smaller", "both"],
+)
+def test_each_view_is_said_in_words(view, words):
+    assert describe(view) == words
+
+
 def test_the_average_is_each_member_on_each_view_averaged(mnist_small):
     import keras
 
@@ -51,11 +81,12 @@ def test_the_average_is_each_member_on_each_view_averaged(mnist_small):
         for _ in range(2)
     ]
     images = mnist_small.x_test[:8].astype(np.float32) / 255
-    views = [np.stack([turned(x, degrees) for x in images])[..., None] for degrees in (0, -8, 8)]
-    expected = np.mean([np.asarray(m(v)) for m in members for v in views], axis=0)
-    net = averaged(members, (-8, 8))
+    views = ((-8, 1.0), (8, 1.0), (0, 0.92))
+    seen = [np.stack([turned(x, *view) for x in images])[..., None] for view in ((0, 1.0), *views)]
+    expected = np.mean([np.asarray(m(v)) for m in members for v in seen], axis=0)
+    net = averaged(members, views)
     np.testing.assert_allclose(np.asarray(net(images[..., None])), expected, atol=1e-5)
-    assert net.count_params() == sum(m.count_params() for m in members) + 2 * (SIDE * SIDE) ** 2
+    assert net.count_params() == sum(m.count_params() for m in members) + 3 * (SIDE * SIDE) ** 2
     assert sum(int(np.prod(w.shape)) for w in net.trainable_weights) == sum(m.count_params() for m in members)
 
 
@@ -82,13 +113,13 @@ def test_a_detector_starts_from_the_convnet_s_own_layers_not_from_its_turns(tmp_
     detector on the layers of the network inside it."""
     import keras
 
-    from digitlab.ensemble import VIEW_ANGLES, member
+    from digitlab.ensemble import CONVNET_VIEWS, member
     from digitlab.networks import build_cnn
     from tools.train_refusal import build_detector
 
     cnn = keras.Sequential(build_cnn().layers, name="cnn")  # uncompiled: an unbuilt optimizer warns on loading
     assert member(cnn) is cnn  # a network that reads once is its own member
-    averaged([cnn], VIEW_ANGLES, name="cnn").save(tmp_path / "cnn.keras")
+    averaged([cnn], CONVNET_VIEWS, name="cnn").save(tmp_path / "cnn.keras")
     detector = build_detector(tmp_path / "cnn.keras", steps=10, outputs=3)
     assert type(detector.layers[0]).__name__ == "Conv2D" and detector.output_shape == (None, 3)
     np.testing.assert_array_equal(detector.layers[0].get_weights()[0], cnn.layers[0].get_weights()[0])

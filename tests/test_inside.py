@@ -9,7 +9,7 @@ from digitlab.inside import (
     input_weights,
     layer_views,
     strongest_units,
-    turned_readings,
+    view_readings,
 )
 
 
@@ -37,26 +37,26 @@ def test_pictures_have_the_right_shapes_and_ranges():
     assert rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[0, 1, 2] > rgb[0, 1, 0] and rgb[0, 2].max() == 0
 
 
-def test_a_network_reading_turned_drawings_shows_its_own_layers_then_the_average_of_its_readings(mnist_small):
-    """The convnet's answer is the mean of its readings of the drawing as it is and turned (digitlab.ensemble):
+def test_a_network_reading_several_views_shows_its_own_layers_then_the_average_of_its_readings(mnist_small):
+    """The convnet's answer is the mean of its readings of the drawing as it is, turned and smaller (digitlab.ensemble):
     the page shows its layers once, each reading, and that mean, which is what the Draw page answers."""
     import keras
 
-    from digitlab.ensemble import VIEW_ANGLES, averaged
+    from digitlab.ensemble import CONVNET_VIEWS, averaged
     from digitlab.inference import Network
 
     keras.utils.set_random_seed(0)
     own = keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")]
     )
-    network = Network("cnn", model=averaged([own], VIEW_ANGLES, name="cnn"))
+    network = Network("cnn", model=averaged([own], CONVNET_VIEWS, name="cnn"))
     x = mnist_small.x_test[0].astype(np.float32) / 255
     views = layer_views(network, x)
     assert [view.kind for view in views] == ["Conv2D", "Flatten", "Dense", "Average"]
-    readings = turned_readings(network, x)
-    assert [angle for angle, _, _ in readings] == [0, *VIEW_ANGLES]
+    readings = view_readings(network, x)
+    assert [view for view, _, _ in readings] == [(0, 1.0), *CONVNET_VIEWS]
     np.testing.assert_allclose(readings[0][2], views[-2].output, atol=1e-5)  # the layers read it as it is
-    assert not np.allclose(readings[1][1], x, atol=0.1)  # the others, turned
+    assert not any(np.allclose(image, x, atol=0.1) for _, image, _ in readings[1:])  # the others, moved
     mean = np.mean([probabilities for _, _, probabilities in readings], axis=0)
     np.testing.assert_allclose(views[-1].output, mean, atol=1e-5)
     np.testing.assert_allclose(mean, network.probabilities(x[None])[0], atol=1e-5)

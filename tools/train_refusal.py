@@ -21,7 +21,7 @@ top, and all of it is trained a few epochs with a small learning rate. Its class
 each non-digit kind, so that a refusal can say what it saw.
 
 The app's detector is the average of several such detectors, each reading the drawing as it is and turned
-by VIEW_ANGLES (digitlab.ensemble): together they tell the pen letters from the pen digits better than any
+by TURNS (digitlab.ensemble): together they tell the pen letters from the pen digits better than any
 one of them (README, "Figures"). They differ most usefully when they learnt differently: one learns "digit"
 as one class, another (--digit-classes) a class for each digit, whose ten probabilities are then summed.
 
@@ -41,7 +41,7 @@ import numpy as np
 
 from digitlab.config import MODEL_DIR, model_path, report_path
 from digitlab.data import load_mnist
-from digitlab.ensemble import VIEW_ANGLES, averaged, member
+from digitlab.ensemble import TURNS, averaged, describe, member
 from digitlab.model_files import save_network, sha256_of
 from digitlab.non_digits import HERSHEY_FONTS, NON_DIGIT_KINDS, font_files, hand_digit_inputs, non_digit_inputs
 from digitlab.onnx_export import add_onnx, export_onnx
@@ -205,7 +205,7 @@ def held_out_figures(judge: DigitJudge, mnist, seed: int, scale: float) -> tuple
 
 
 def join(folders: list[str], out: str, data: str) -> dict:
-    """The detectors saved in `folders`, averaged over themselves and VIEW_ANGLES into one, saved in `out` with
+    """The detectors saved in `folders`, averaged over themselves and TURNS into one, saved in `out` with
     a threshold chosen anew (on the first one's held-out digits) and the held-out figures of the average."""
     import keras
 
@@ -220,7 +220,7 @@ def join(folders: list[str], out: str, data: str) -> dict:
     for number, folder in enumerate(folders):
         saved = keras.saving.load_model(model_path(DETECTOR_NAME, folder), compile=False)
         members.append(keras.Sequential([keras.Input((28, 28, 1)), *saved.layers], name=f"member_{number}"))
-    detector = averaged(members, VIEW_ANGLES, name=DETECTOR_NAME)
+    detector = averaged(members, TURNS, name=DETECTOR_NAME)
     return finish(
         detector,
         out,
@@ -228,8 +228,8 @@ def join(folders: list[str], out: str, data: str) -> dict:
         reports[0]["seed"],
         1.0,
         {
-            "network": f"the average of {len(members)} detectors, each reading the drawing as it is and turned by "
-            f"{', '.join(f'{a:+g}' for a in VIEW_ANGLES)} degrees (digitlab.ensemble)",
+            "network": f"the average of {len(members)} detectors, each reading the drawing as it is, "
+            f"{', '.join(describe(view) for view in TURNS)} (digitlab.ensemble)",
             "training": reports[0]["training"],
             "training_inputs": reports[0]["training_inputs"],
             "members": [{key: report[key] for key in MEMBER_FACTS if key in report} for report in reports],
