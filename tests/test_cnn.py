@@ -137,9 +137,11 @@ def test_train_py_cnn_writes_a_network_that_loads(tmp_path, mnist_small):
     assert report.recipe.layers[0].startswith("Conv2D(")
     # the last epoch is scored again on the averaged weights, which are the ones saved (checked just below)
     assert {"unaveraged_test_accuracy", "unaveraged_train_accuracy"} <= set(report.history[-1])
-    # and again reading each drawing turned too, which the saved network does (digitlab.ensemble)
+    # and again reading each drawing turned and smaller too, which the saved network does (digitlab.ensemble)
     assert {"unturned_test_accuracy", "unturned_train_accuracy"} <= set(report.history[-1])
-    assert "turned" in report.recipe.views
+    from digitlab.ensemble import CONVNET_VIEWS, describe
+
+    assert all(describe(view) in report.recipe.views for view in CONVNET_VIEWS)
 
     from digitlab.inference import load_network
 
