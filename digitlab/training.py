@@ -112,7 +112,7 @@ def train(
     seconds = time.perf_counter() - started
     layers, parameters = [_describe(layer) for layer in model.layers], int(model.count_params())
     if recipe.views:
-        model = turned(model, recipe.views)
+        model = with_views(model, recipe.views)
         scores.set_model(model)
         scores.rescore_last("unturned")
     report = Report.of_training(
@@ -138,7 +138,7 @@ def train(
     return model, report
 
 
-def turned(model: keras.Model, views: tuple[tuple[float, float], ...]) -> keras.Model:
+def with_views(model: keras.Model, views: tuple[tuple[float, float], ...]) -> keras.Model:
     """The network reading each drawing as it is and in each view (turned, smaller: digitlab.ensemble), its
     answers averaged: compiled to be scored, and saved, like the network it reads with."""
     network = averaged([model], views, name=model.name)

@@ -12,7 +12,7 @@ def one_pixel(row, col):
     return image
 
 
-def turned(image, degrees, scale=1.0):
+def viewed(image, degrees, scale=1.0):
     return (image.reshape(1, -1) @ view_matrix(degrees, scale)).reshape(SIDE, SIDE)
 
 
@@ -27,14 +27,14 @@ def turned(image, degrees, scale=1.0):
     ids=["none", "quarter left", "quarter right", "half"],
 )
 def test_a_turn_by_a_right_angle_moves_a_pixel_where_it_should(degrees, start, end):
-    np.testing.assert_allclose(turned(one_pixel(*start), degrees), one_pixel(*end), atol=1e-6)
+    np.testing.assert_allclose(viewed(one_pixel(*start), degrees), one_pixel(*end), atol=1e-6)
 
 
 def test_a_small_turn_keeps_the_ink_and_its_centre(mnist_small):
     digit = mnist_small.x_test[0].astype(np.float32) / 255  # MNIST centres digits by mass in the middle
     rows, cols = np.indices(digit.shape)
     for degrees in (-8, 8):
-        out = turned(digit, degrees)
+        out = viewed(digit, degrees)
         assert abs(out.sum() - digit.sum()) < 0.02 * digit.sum()
         centre = [(out * rows).sum() / out.sum(), (out * cols).sum() / out.sum()]
         before = [(digit * rows).sum() / digit.sum(), (digit * cols).sum() / digit.sum()]
@@ -52,7 +52,7 @@ def test_a_smaller_view_keeps_the_centre_and_shrinks_the_ink_s_spread(mnist_smal
         spread = np.sqrt((image * ((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2)).sum() / mass)
         return centre, spread
 
-    (centre, spread), (before, spread_before) = centre_and_spread(turned(digit, 0, 0.92)), centre_and_spread(digit)
+    (centre, spread), (before, spread_before) = centre_and_spread(viewed(digit, 0, 0.92)), centre_and_spread(digit)
     np.testing.assert_allclose(centre - (SIDE - 1) / 2, 0.92 * (before - (SIDE - 1) / 2), atol=0.05)
     assert spread == pytest.approx(0.92 * spread_before, rel=0.02)
 
@@ -82,7 +82,7 @@ def test_the_average_is_each_member_on_each_view_averaged(mnist_small):
     ]
     images = mnist_small.x_test[:8].astype(np.float32) / 255
     views = ((-8, 1.0), (8, 1.0), (0, 0.92))
-    seen = [np.stack([turned(x, *view) for x in images])[..., None] for view in ((0, 1.0), *views)]
+    seen = [np.stack([viewed(x, *view) for x in images])[..., None] for view in ((0, 1.0), *views)]
     expected = np.mean([np.asarray(m(v)) for m in members for v in seen], axis=0)
     net = averaged(members, views)
     np.testing.assert_allclose(np.asarray(net(images[..., None])), expected, atol=1e-5)
@@ -109,8 +109,8 @@ def test_a_detector_with_a_class_for_each_digit_says_digit_with_their_sum():
 
 
 def test_a_detector_starts_from_the_convnet_s_own_layers_not_from_its_turns(tmp_path):
-    """The saved convnet reads each drawing turned too (digitlab.training.turned); tools.train_refusal builds a
-    detector on the layers of the network inside it."""
+    """The saved convnet reads each drawing turned and smaller too (digitlab.training.with_views);
+    tools.train_refusal builds a detector on the layers of the network inside it."""
     import keras
 
     from digitlab.ensemble import CONVNET_VIEWS, member
