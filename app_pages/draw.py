@@ -19,8 +19,10 @@ from app_pages.shared import (
     announce,
     canvas_key,
     class_collection,
+    current_class_name,
     digit_judge,
     network,
+    plain,
     probability_chart,
     session_limit,
     show_error,
@@ -41,7 +43,7 @@ from digitlab.model_errors import ModelError, missing_network
 from digitlab.preprocess import to_mnist
 from digitlab.store_errors import StoreError
 from digitlab.verdict import NOT_A_DIGIT, Verdict
-from digitlab.words import with_article
+from digitlab.words import count, with_article
 
 DRAW, UPLOAD = ":material/draw: Draw", ":material/photo_camera: Upload a photo"
 EXPERIMENT = "experiment"  # the Network option trained on the Train page
@@ -177,15 +179,18 @@ def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, 
     if not limit.allow():
         st.warning(f"That is a lot of saving: wait {limit.wait_seconds()} s, then press Save again.")
         return
+    collection, class_title = class_collection(), current_class_name()
     try:
-        drawing_id = class_collection().save(x, label, predicted, network_name, picture)
+        drawing_id = collection.save(x, label, predicted, network_name, picture)
+        total = len(collection)
     except StoreError as error:
         show_error(error)
         st.caption("Your drawing is still here: press Save again in a moment.")
         return
     st.session_state[LAST_SAVED] = {fingerprint: drawing_id}
     st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
-    st.session_state[SAVED_NOTE] = f"Saved as {with_article(label)}: drawing #{drawing_id} of the class's collection."
+    where = f"in {plain(class_title)}" if class_title else "in the server's shared collection (you are in no class)"
+    st.session_state[SAVED_NOTE] = f"Saved as {with_article(label)} {where}: it now holds {count(total, 'drawing')}."
     if new_canvas:  # a clean canvas for the next digit
         clear_canvas()
     st.rerun()  # the whole page: a save can come from a run of the whole page as well as of the fragment

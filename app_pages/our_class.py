@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.colours import BLUE, GREEN, ORANGE, PINK
+from app_pages.room import room_view, students_link
 from app_pages.shared import (
     OWN_DRAWINGS,
     class_collection,
     current_class,
     current_class_name,
+    emptied,
     is_teacher,
     network,
     open_new_class,
@@ -18,6 +20,7 @@ from app_pages.shared import (
     show_error,
     teacher_key_set,
     try_teacher_key,
+    typed,
 )
 from digitlab.classes import MAX_NAME
 from digitlab.config import CLASS_NAMES, NETWORK_NAMES, available_networks
@@ -30,7 +33,11 @@ from digitlab.words import count, with_article
 COLOURS = [ORANGE, BLUE, GREEN, PINK]
 GRID_COLUMNS = 8
 SHOWN = 96  # drawings on the page at most, newest first
-JUST_OPENED = "just_opened_class"  # session state: the class this session has just opened (its key not yet hidden)
+JUST_OPENED = "just_opened_class"  # session state: the class this session has just opened (its key not yet kept)
+REVEAL_KEY = "reveal_class_key"  # session state: the class whose new key the teacher asked to see
+ROOM_TOGGLE = "show_room"  # the toggle that turns the page into the room view
+SERVER_KEY_FIELD, KEY_FIELD = "server_key_field", "class_key_field"  # the key fields, emptied once used
+LIVE_SECONDS = 3  # how often the page asks the store whether drawings came or went
 
 
 def accuracy(images: np.ndarray, labels: np.ndarray) -> None:
@@ -124,22 +131,27 @@ def delete_form(saved, mine: set[int], everyone: bool) -> None:
             st.rerun()
 
 
-def teacher_tools(saved) -> None:
-    """Export and clear: only once the teacher key was typed in this session."""
+def teacher_tools(saved, code: str) -> None:
+    """Export and clear: only once the teacher key was typed in this session. The export is made when it is
+    downloaded, after the page's run: it is given the class's code now (see class_collection)."""
     export_column, clear_column = st.columns(2)
     export_column.download_button(
         "Download as .npz (Keras's MNIST layout)",
-        lambda: class_collection().export_npz(),
-        file_name="our-class-digits.npz",
+        lambda: class_collection(code).export_npz(),
+        file_name=f"our-class-digits-{code or 'shared'}.npz",
         mime="application/octet-stream",
         icon=":material/download:",
         on_click="ignore",
         help="x_test and y_test hold the drawings; load with numpy.load.",
     )
+    if not saved:
+        return
     with clear_column.form("clear", border=False):
         sure = st.checkbox(f"Yes, delete all {count(len(saved), 'drawing')}")
-        if st.form_submit_button("Delete all", icon=":material/delete_forever:") and sure:
-            if act(class_collection().clear):
+        if st.form_submit_button("Delete all", icon=":material/delete_forever:"):
+            if not sure:
+                st.warning("Tick the box first: nothing was deleted.")
+            elif act(class_collection(code).clear):
                 st.rerun()
 
 
@@ -149,11 +161,12 @@ def open_class_form() -> None:
         if not configured_key(st.secrets):
             st.caption(f"Opening classes needs the server's teacher key, and none is set ({KEY_VARIABLE}).")
             return
-        with st.form("open_class", border=False):
+        with st.form("open_class", border=False, clear_on_submit=True):  # the server's key leaves the page
             name = st.text_input("The class's name", max_chars=MAX_NAME, placeholder="Year 9, Tuesday")
-            key = st.text_input("The server's teacher key", type="password")
-            if not st.form_submit_button("Open the class", icon=":material/add_circle:"):
+            st.text_input("The server's teacher key", type="password", key=SERVER_KEY_FIELD)
+            if not st.form_submit_button("Open the class", icon=":material/add_circle:", **emptied(SERVER_KEY_FIELD)):
                 return
+            key = typed(SERVER_KEY_FIELD)
         try:
             opened = open_new_class(name, key)
         except StoreError as error:
@@ -167,19 +180,38 @@ def open_class_form() -> None:
 
 
 def just_opened(opened) -> None:
-    """The new class's code, link and key, until the teacher says the key is written down: it is never shown again."""
+    """The new class's code and link for the students; its key only if the teacher asks, never on the projector
+    by surprise, and only until the teacher says it is kept: it is never shown again."""
     st.success(
         f"**{plain(opened.name)}** is open, and this browser is in it as its teacher. Students join with the code "
-        f"**{opened.code}** (in the sidebar), or with this link:"
+        f"**{opened.code}** or with the link below; **Show the class to the room** puts both on the screen, large, "
+        "with a QR code."
     )
-    st.code(f"{(st.context.url or '').split('?')[0]}?class={opened.code}", language=None)
-    st.warning(
-        f"The class's teacher key is **{opened.key}**. Write it down now: it is shown only once, and it "
-        "exports and deletes this class's drawings."
+    st.code(students_link(opened.code), language=None)
+    st.markdown(
+        "**The class's teacher key** exports and deletes this class's drawings, so it is not on the screen. "
+        "Keep it now: it cannot be shown again."
     )
-    if st.button("I have written the key down", icon=":material/check:"):
-        del st.session_state[JUST_OPENED]
+    download_column, show_column, done_column = st.columns(3)
+    download_column.download_button(
+        "Download the key (.txt)",
+        f"Digit Lab class: {opened.name}\nCode: {opened.code}\nTeacher key: {opened.key}\n",
+        file_name=f"digitlab-class-{opened.code}-key.txt",
+        mime="text/plain",
+        icon=":material/key:",
+        on_click="ignore",
+    )
+    revealing = st.session_state.get(REVEAL_KEY) == opened.code
+    if show_column.button("Hide the key" if revealing else "Show the key", icon=":material/visibility:"):
+        st.session_state[REVEAL_KEY] = None if revealing else opened.code
         st.rerun()
+    if done_column.button("I have kept the key", icon=":material/check:"):
+        del st.session_state[JUST_OPENED]
+        st.session_state.pop(REVEAL_KEY, None)
+        st.rerun()
+    if revealing:
+        st.warning("Is this page off the projector? Everyone who reads the key can delete the class's drawings.")
+        st.code(opened.key, language=None)
 
 
 def unlock_form() -> None:
@@ -191,20 +223,34 @@ def unlock_form() -> None:
             icon=":material/lock:",
         )
         return
-    with st.form("unlock", border=False, enter_to_submit=True):
-        given = st.text_input("Teacher key", type="password", help="Export and delete any drawing.")
-        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
-            refused = try_teacher_key(given)
+    with st.form("unlock", border=False, enter_to_submit=True, clear_on_submit=True):
+        st.text_input("Teacher key", type="password", help="Export and delete any drawing.", key=KEY_FIELD)
+        if st.form_submit_button("Unlock", icon=":material/lock_open:", **emptied(KEY_FIELD)):
+            refused = try_teacher_key(typed(KEY_FIELD))
             if refused:
                 st.error(refused)
             else:
                 st.rerun()
 
 
-class_title = current_class_name()
+@st.fragment(run_every=LIVE_SECONDS)
+def follow(code: str, shown: tuple[int, int]) -> None:
+    """Draws the whole page again when the class's drawings change: one small query each time (see version)."""
+    try:
+        now = class_collection(code).version()
+    except StoreError:
+        return  # the page stays as it is until the store answers again
+    if now != shown:
+        st.rerun(scope="app")
+
+
+code, class_title = current_class(), current_class_name()
 st.title(f"{plain(class_title)}: our digits" if class_title else "Our class's digits")
+if class_title and st.toggle("Show the class to the room", key=ROOM_TOGGLE, help="Its code, link and QR code, large"):
+    room_view(code, class_title)
+    st.stop()
 opened = st.session_state.get(JUST_OPENED)
-if opened is not None and opened.code == current_class():
+if opened is not None and opened.code == code:
     just_opened(opened)
 st.caption(
     "Every drawing saved with “Save to our class” on the Draw page, with the digit its author meant. "
@@ -212,10 +258,12 @@ st.caption(
 )
 
 try:
-    saved = class_collection().drawings()
+    collection = class_collection(code)
+    shown, saved = collection.version(), collection.drawings()
 except StoreError as error:
     show_error(error)
     st.stop()
+follow(code, shown)
 mine = st.session_state.setdefault(OWN_DRAWINGS, set())
 teacher = is_teacher()
 
@@ -231,7 +279,7 @@ st.subheader("Keep it or fix it")
 if saved:
     delete_form(saved, mine, everyone=teacher)
 if teacher:
-    teacher_tools(saved)
+    teacher_tools(saved, code)
 else:
     unlock_form()
 open_class_form()

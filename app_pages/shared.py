@@ -9,6 +9,7 @@ import gc
 import json
 import logging
 import re
+import secrets
 
 import numpy as np
 import streamlit as st
@@ -39,6 +40,8 @@ CLASS_CODE = "class_code"  # session state: the code of the class this session i
 CLASS_NAME = "class_name"  # session state: that class's name, read once when it was joined (names never change)
 SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
 JOIN_TRIES_PER_MINUTE = 5
+BROWSER_COOKIE = "digitlab_browser"  # a random id this browser keeps across reloads and tabs (see browser_id)
+BROWSER = "browser_id"  # session state: that id, once known or made
 
 log = logging.getLogger("digitlab.pages")
 
@@ -63,6 +66,28 @@ ANNOUNCER = """<script>
 def announce(text: str) -> None:
     """Tells screen readers `text` (the answer after each stroke, say), without showing anything."""
     st.html(ANNOUNCER.replace("TEXT", json.dumps(text)), unsafe_allow_javascript=True)
+
+
+# Sets the browser's id once, for a year, on this site only: a reload or a new tab sends it back to the server
+# (st.context.cookies), so that a browser stays who it was (the starter of a training, a member of a class).
+SET_BROWSER_COOKIE = """<script>
+document.cookie = "NAME=" + VALUE + "; path=/; max-age=31536000; SameSite=Strict";
+</script>"""
+
+
+def browser_id() -> str:
+    """This browser's id: random, kept in a cookie, so the same across reloads, pages and tabs. It names who
+    started a training, and counts who joined a class; it unlocks nothing else."""
+    sent = st.context.cookies.get(BROWSER_COOKIE)
+    known = st.session_state.get(BROWSER) or sent
+    if not isinstance(known, str) or not re.fullmatch(r"[0-9a-f]{32}", known):
+        known = secrets.token_hex(16)
+    if BROWSER not in st.session_state:
+        st.session_state[BROWSER] = known
+        if sent != known:
+            script = SET_BROWSER_COOKIE.replace("NAME", BROWSER_COOKIE).replace("VALUE", json.dumps(known))
+            st.html(script, unsafe_allow_javascript=True)
+    return known
 
 
 def canvas_key(session_state=None) -> str:
@@ -127,6 +152,23 @@ def try_teacher_key(given: str) -> str | None:
     return refused
 
 
+def emptied(field: str) -> dict:
+    """A form's submit button's options that move what was typed in `field` (a key) out of it as the form is sent:
+    the field is empty again at once, so neither the page nor its eye button shows the key afterwards. typed()
+    gives it to the run that handles the form."""
+
+    def move() -> None:
+        st.session_state[f"{field}_sent"] = st.session_state.get(field, "")
+        st.session_state[field] = ""
+
+    return {"on_click": move}
+
+
+def typed(field: str) -> str:
+    """What was typed in `field` when its form was sent (see emptied); asked once, it is forgotten."""
+    return st.session_state.pop(f"{field}_sent", "")
+
+
 def open_new_class(name: str, server_key: str):
     """A new class (digitlab.classes.OpenedClass) if `server_key` is the server's teacher key, with this session
     in it as its teacher; else why not."""
@@ -138,7 +180,7 @@ def open_new_class(name: str, server_key: str):
     if refused:
         return refused
     opened = open_class(default_url(), name)
-    enter_class(opened.code, opened.name)
+    enter_class(opened.code, opened.name, student=False)
     st.session_state[TEACHER] = opened.code
     return opened
 
@@ -160,10 +202,16 @@ def join_class(code: str) -> str | None:
     return None
 
 
-def enter_class(code: str, name: str) -> None:
-    """This session is in that class from now on; what it saved before, it saved elsewhere."""
+def enter_class(code: str, name: str, student: bool = True) -> None:
+    """This session is in that class from now on, and a student's browser counts as joined; what it saved
+    before, it saved elsewhere."""
+    from digitlab.classes import add_member
+    from digitlab.database import default_url
+
     st.session_state[CLASS_CODE], st.session_state[CLASS_NAME] = code, name
     st.session_state.pop(OWN_DRAWINGS, None)
+    if student:
+        add_member(default_url(), code, browser_id())
 
 
 def plain(text: str) -> str:
@@ -222,13 +270,15 @@ def digit_judge() -> DigitJudge | None:
         return None
 
 
-def class_collection():
-    """The collection of this session's class (a digitlab.collection.ClassCollection), in the store that
-    $DIGITLAB_CLASS_DB names. Imported here, not with the module: SQLAlchemy's import would slow the Draw page's
-    first run, which needs the store only when a drawing is saved."""
+def class_collection(code: str | None = None):
+    """The collection (a digitlab.collection.ClassCollection) of class `code`, by default this session's, in the
+    store that $DIGITLAB_CLASS_DB names. Whatever runs after the page (a download, a thread) must be given the
+    code read while the page ran: outside the page's run there is no session to read it from. Imported here,
+    not with the module: SQLAlchemy's import would slow the Draw page's first run, which needs the store only
+    when a drawing is saved."""
     from digitlab.collection import ClassCollection
 
-    return ClassCollection(class_code=current_class())
+    return ClassCollection(class_code=current_class() if code is None else code)
 
 
 def probability_chart(probabilities: np.ndarray, title: str) -> dict:

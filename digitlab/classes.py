@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from digitlab.config import DEFAULT_CLASS
 from digitlab.database import insert_below, transaction
-from digitlab.schema import CODE_LENGTH, classes, ready
+from digitlab.schema import CODE_LENGTH, classes, members, ready
 from digitlab.store_errors import StoreError
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 letters and digits, none mistaken for another
@@ -88,6 +89,29 @@ def class_key_matches(url: str, code: str, given: str) -> bool:
         return False
     typed = re.sub(r"\s", "", given or "").upper()
     return hmac.compare_digest(_hash(typed, row.salt), row.key_hash)
+
+
+def add_member(url: str, code: str, browser: str) -> None:
+    """Counts `browser` (app_pages.shared.browser_id) as one who joined class `code`; once, however often it joins.
+
+    Only a hash of the id is kept: the store never holds what a browser sends back."""
+    if code == DEFAULT_CLASS:
+        return
+    row = {
+        "class_code": code,
+        "browser": hashlib.sha256(browser.encode()).hexdigest(),
+        "joined": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    with transaction(ready(url)) as connection:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(dialect.insert(members).values(**row).on_conflict_do_nothing())
+
+
+def member_count(url: str, code: str) -> int:
+    """How many browsers have joined class `code` (a count, cheap enough to ask every few seconds)."""
+    with transaction(ready(url)) as connection:
+        query = sa.select(sa.func.count()).select_from(members).where(members.c.class_code == code)
+        return int(connection.execute(query).scalar())
 
 
 def _hash(key: str, salt: bytes) -> bytes:

@@ -127,6 +127,14 @@ class ClassCollection:
         with self._transaction() as connection:
             return connection.execute(sa.select(self._count())).scalar()
 
+    def version(self) -> tuple[int, int]:
+        """(how many drawings, the newest id): it changes with every save and delete, and costs one small query,
+        so a page can ask every few seconds whether it must be drawn again."""
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(drawings.c.id), 0)).where(self._mine())
+        with self._transaction() as connection:
+            found, newest = connection.execute(query).one()
+        return int(found), int(newest)
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) uint8 images and (N,) uint8 labels, as MNIST stores them."""
         saved = self.drawings()

@@ -49,6 +49,13 @@ classes = sa.Table(
     sa.Column("salt", sa.LargeBinary, nullable=False),
     sa.Column("created", sa.Text, nullable=False),
 )
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("class_code", sa.String(CODE_LENGTH), primary_key=True),
+    sa.Column("browser", sa.String(64), primary_key=True),  # a hash of the browser's id (app_pages.shared.browser_id)
+    sa.Column("joined", sa.Text, nullable=False),
+)
 schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 
 
@@ -66,7 +73,12 @@ def _v2(connection) -> None:
     classes.create(connection)
 
 
-MIGRATIONS = (_v1, _v2)  # MIGRATIONS[n] takes a store from version n to n + 1
+def _v3(connection) -> None:
+    """Who joined each class: one row per browser, so that the room sees how many have come in."""
+    members.create(connection)
+
+
+MIGRATIONS = (_v1, _v2, _v3)  # MIGRATIONS[n] takes a store from version n to n + 1
 VERSION = len(MIGRATIONS)
 _migrated: set[str] = set()
 _migrating = threading.Lock()

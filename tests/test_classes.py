@@ -56,6 +56,12 @@ def test_a_server_holds_a_bounded_number_of_classes(store_url, monkeypatch):
 SERVER_KEY = "correct horse"
 
 
+def page_text(at) -> str:
+    """Everything the page says in words, in the main area and the sidebar."""
+    kinds = ("title", "subheader", "markdown", "caption", "success", "info", "warning", "error", "code", "text")
+    return "\n".join(str(element.value) for kind in kinds for element in at.get(kind))
+
+
 def open_on_page(at: AppTest, name: str, key: str = SERVER_KEY) -> AppTest:
     at = our_class(at)
     next(t for t in at.text_input if t.label == "The class's name").input(name)
@@ -74,16 +80,22 @@ def test_a_class_keeps_its_drawings_and_its_teacher_to_itself(tmp_path, monkeypa
     teacher = open_on_page(draw_page(a_seven, teacher_key=SERVER_KEY), "Year 9")
     (opened,) = teacher.success
     code = opened.value.split("**")[3]
-    key = next(w.value for w in teacher.warning if "teacher key is" in w.value).split("**")[1]
     assert normal_code(code) == code and teacher.code[0].value.endswith(f"?class={code}")
-    assert any(f"code **{code}**" in m.value for m in teacher.sidebar.markdown)  # the whole app is in the class
-    press(teacher, "I have written the key down")
-    assert not any(key in w.value for w in teacher.warning) and not teacher.success  # shown once only
+    assert teacher.sidebar.subheader[0].value.endswith("Year 9")  # the whole app is in the class
+    assert any(f"code **{code}**" in c.value for c in teacher.sidebar.caption)
+    assert not any(t.label == "The server's teacher key" and t.value for t in teacher.text_input)  # emptied
+    unasked = page_text(teacher)
+    key = press(teacher, "Show the key").code[-1].value  # only when the teacher asks, after a warning
+    assert any("off the projector" in w.value for w in teacher.warning)
+    assert classes.normal_code(code) and key not in unasked and len(key) == 19
+    press(teacher, "I have kept the key")
+    assert key not in page_text(teacher) and not teacher.success  # shown once only
 
     student = AppTest.from_file(APP, default_timeout=120)
     student.query_params["class"] = code.lower()  # the link the teacher shares
     student.run()
-    assert any(code in m.value for m in student.sidebar.markdown) and not student.exception
+    assert any(code in c.value for c in student.sidebar.caption) and not student.exception
+    assert student.query_params["class"] == code  # kept in the address: a reload comes back to the class
     student.session_state["canvas"] = as_canvas_state(a_seven)
     saved = save_as(student.run(), "7")
     assert not saved.exception
@@ -125,7 +137,7 @@ def test_a_class_name_is_shown_as_typed_never_as_markdown(tmp_path, monkeypatch,
     monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
     hostile = "[Year 9](http://evil.example) **loud** $x$"
     teacher = open_on_page(draw_page(a_seven, teacher_key=SERVER_KEY), hostile)
-    (shown,) = [m.value for m in teacher.sidebar.markdown if "Class:" in m.value]
+    shown = teacher.sidebar.subheader[0].value
     assert r"\[Year 9\]\(http\://evil\.example\) \*\*loud\*\* \$x\$" in shown
     assert teacher.title[0].value.startswith(r"\[Year 9\]") and not teacher.exception
 
