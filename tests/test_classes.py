@@ -162,3 +162,35 @@ def test_classes_opened_at_once_never_pass_the_limit(store_url, monkeypatch):
     for worker in workers:
         worker.join()
     assert len(opened) == 4 and len(refused) == 12 and all("as many as it can" in r for r in refused)
+
+
+def test_the_room_counts_each_browser_that_joined_once(store_url):
+    url = as_url(store_url)
+    first, second = open_class(url, "Year 9"), open_class(url, "Year 10")
+    for browser in ("a" * 32, "b" * 32, "a" * 32):  # the same browser again: a reload, another tab
+        classes.add_member(url, first.code, browser)
+    classes.add_member(url, second.code, "a" * 32)
+    assert classes.member_count(url, first.code) == 2 and classes.member_count(url, second.code) == 1
+
+
+@pytest.mark.parametrize("given", ["![](//a.bc)", "[x](http://evil.example)", "**loud**"])
+def test_a_code_from_the_address_is_shown_as_plain_text(tmp_path, monkeypatch, given):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["class"] = given
+    at.run()
+    (error,) = at.sidebar.error
+    assert "no class with the code" in error.value and given not in error.value and not at.exception
+    assert "](" not in error.value.replace("\\]\\(", "")  # every bracket escaped: no image, no link
+
+
+def test_leaving_takes_the_class_out_of_the_address(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", str(tmp_path / "class.sqlite"))
+    code = open_class(as_url(str(tmp_path / "class.sqlite")), "Year 9").code
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["class"] = code
+    at.run()
+    assert at.query_params["class"] == code and at.sidebar.subheader[0].value.endswith("Year 9")
+    press(at, "Leave this class")
+    assert "class" not in at.query_params and not at.sidebar.subheader and not at.exception
+    assert any("in no class" in c.value for c in at.sidebar.caption)
