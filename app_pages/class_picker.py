@@ -11,6 +11,7 @@ from app_pages.shared import (
     current_class,
     current_class_name,
     join_class,
+    keep_browser_id,
     leave_class,
     plain,
     show_error,
@@ -47,6 +48,7 @@ def leave() -> None:
 
 
 def class_sidebar() -> None:
+    keep_browser_id()
     try:
         join_from_address()
     except StoreError as error:

@@ -82,12 +82,18 @@ def browser_id() -> str:
     known = st.session_state.get(BROWSER) or sent
     if not isinstance(known, str) or not re.fullmatch(r"[0-9a-f]{32}", known):
         known = secrets.token_hex(16)
-    if BROWSER not in st.session_state:
-        st.session_state[BROWSER] = known
-        if sent != known:
-            script = SET_BROWSER_COOKIE.replace("NAME", BROWSER_COOKIE).replace("VALUE", json.dumps(known))
-            st.html(script, unsafe_allow_javascript=True)
+    st.session_state[BROWSER] = known
     return known
+
+
+def keep_browser_id() -> None:
+    """Called by the router on every run: until the browser sends its id back, the sidebar (where the
+    script's empty element moves nothing the visitor uses) sets the cookie. Every run, not once, so that
+    the page keeps the same elements from run to run."""
+    known = browser_id()
+    if st.context.cookies.get(BROWSER_COOKIE) != known:
+        script = SET_BROWSER_COOKIE.replace("NAME", BROWSER_COOKIE).replace("VALUE", json.dumps(known))
+        st.sidebar.html(script, unsafe_allow_javascript=True)
 
 
 def canvas_key(session_state=None) -> str:

@@ -1,7 +1,7 @@
 """A classroom on one server: 30 sessions drawing pen digits at once (a load test, not a test).
 
     python -m tools.classroom_load [--sessions 30 --interval 2 --duration 120 --baseline 20 --browsers 2]
-    python -m tools.classroom_load --replicas 2 --classes 4 --sessions 120 ...   # a school (issue #16)
+    python -m tools.classroom_load --replicas 2 --classes 4 --sessions 120 ...   # a school
 
 Starts ONE `streamlit run app.py` on 127.0.0.1 (a free port; DIGITLAB_CLASS_DB in a temp folder). Sessions
 are of two kinds, all concurrent (asyncio):
@@ -41,12 +41,16 @@ server-side p95 went from 1x to 2.5x a single user's. The server gets fewer core
    trained; else the brush slider): each page must show exactly what it shows when drawing alone, never
    the other's answer, keep its own choice and name the other network in its caption.
 
-A school (--replicas N): deploy/school.py's deployment instead of one server: N Streamlit processes behind
-nginx, on a private PostgreSQL server; --classes C classes are opened in its store, and session k joins
-class k mod C by its link (?class=CODE), as a student does. Then also:
+Classes (--classes C, 1 by default): C classes are opened in the store, and session k joins class k mod C by
+its link (?class=CODE), as a student does. Meanwhile the teacher of each of the first --teachers classes keeps
+its Our class page open, untouched, while a drawing is saved in the class every --save-every seconds: the page
+must show each one by itself within 5 s (live_our_class). Then also:
 4. classes: each protocol session must find its own class's code in its sidebar (joined_wrong_class); then
    a browser session in each class, and one in no class, saves two drawings; each class's Our class page,
    and the store, must hold exactly that class's drawings (leaks).
+
+A school (--replicas N): deploy/school.py's deployment instead of one server: N Streamlit processes behind
+nginx, on a private PostgreSQL server.
 
 Server memory: RSS of the streamlit process and its children (a school's: every replica, nginx, PostgreSQL),
 sampled every second (tools.processes,
@@ -95,7 +99,8 @@ from tools.processes import Monitor, split_cpus
 from tools.streamlit_protocol import DrawingSession, ProtocolSession, describe, render_pngs
 
 DASH = "—"
-GOALS = {"errors": 0, "p95_load_over_single": 2.0}
+GOALS = {"errors": 0, "p95_load_over_single": 2.0, "live_page_s": 5.0}
+LIVE_GOAL_S = GOALS["live_page_s"]  # a teacher's Our class page shows a new drawing within this, untouched
 VIEWPORT = {"width": 1280, "height": 900}
 # How often a page checks whether to go on (not every animation frame: 32 pages doing so would cost the CPU
 # the server needs). The latencies are timed in the page as messages arrive, so this does not round them.
@@ -412,8 +417,9 @@ def class_link(codes: list[str], k: int) -> str:
     return f"class={codes[k % len(codes)]}" if codes else ""
 
 
-async def save_drawing(session: BrowserSession, label: int, timeout_ms: float) -> int:
-    """Saves the drawing on the page as `label` ("I meant", then "Save to our class"); the id the page gives it."""
+async def save_drawing(session: BrowserSession, label: int, timeout_ms: float, store: str, code: str) -> int:
+    """Saves the drawing on the page as `label` ("I meant", then "Save to our class"); the id the store gave it
+    (the class's newest: one session saves in its class at a time here)."""
     page = session.page
     await page.get_by_test_id("stSelectbox").filter(has_text="I meant").locator("input").click()
     await page.keyboard.type(str(label))
@@ -421,14 +427,54 @@ async def save_drawing(session: BrowserSession, label: int, timeout_ms: float) -
     started = await session.evaluate("window.__digitlab.started")
     await page.get_by_role("button", name="Save to our class").click()
     await session.wait_run_after(started, timeout_ms)
-    note = await page.get_by_text("Saved as").first.inner_text(timeout=timeout_ms)
-    return int(note.split("drawing #", 1)[1].split()[0])
+    await page.get_by_text("Saved as").first.wait_for(timeout=timeout_ms)
+    return (await asyncio.to_thread(ClassCollection(store, code).version))[1]
+
+
+async def teacher_watch(
+    browser, url: str, code: str, store: str, start: float, end: float, every: float, timeout_ms: float
+) -> dict:
+    """The class's teacher on the Our class page, left untouched while the class draws: a drawing is saved in
+    the class every `every` s (straight into the store, as a student's Save leaves it), and the page must show
+    it by itself within LIVE_GOAL_S (each time it rereads and redraws the whole class)."""
+    import re
+
+    session, _ = await open_session(browser, url, f"teacher-{code}", timeout_ms, class_link([code], 0))
+    page = session.page
+    await page.get_by_test_id("stSidebarNav").get_by_role("link", name="Our class").click()
+    await page.get_by_role("heading", level=1, name=re.compile("our digits")).wait_for(timeout=timeout_ms)
+    collection, rng = ClassCollection(store, code), np.random.default_rng(0)
+    delays, missed, k = [], 0, 0
+    while (due := start + k * every) < end:
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await asyncio.to_thread(collection.save, rng.random((28, 28)), k % 10)
+        saved_at = time.monotonic()
+        total = (await asyncio.to_thread(collection.version))[0]
+        shown = page.get_by_text(re.compile(rf"^{total} drawings?, newest first"))
+        try:
+            await shown.wait_for(timeout=LIVE_GOAL_S * 1000)
+            delays.append(time.monotonic() - saved_at)
+        except Exception:
+            missed += 1
+        k += 1
+    exceptions = await page.get_by_test_id("stException").count()
+    await session.close()
+    return {
+        "class": code,
+        "saves": k,
+        "shown_within_goal": len(delays),
+        "missed": missed,
+        "exceptions": exceptions,
+        "shown_p50_s": round(float(np.median(delays)), 2) if delays else None,
+        "shown_max_s": round(max(delays), 2) if delays else None,
+    }
 
 
 async def class_isolation_check(browser, url: str, codes: list[str], store: str, pen, timeout_ms: float) -> dict:
     """Each class (and the default one, "") saves two drawings in a browser session of its own; then each
     one's Our class page and the store must show exactly its own drawings, none of another class's."""
     saved, shown, problems = {}, {}, []
+    before = {code: [d.id for d in ClassCollection(store, code).drawings()] for code in [*codes, ""]}  # the teachers'
     for n, code in enumerate([*codes, ""]):
         session, _ = await open_session(browser, url, f"class-{code or 'default'}", timeout_ms, class_link([code], 0))
         try:
@@ -436,7 +482,7 @@ async def class_isolation_check(browser, url: str, codes: list[str], store: str,
             for strokes, label, sample in pen_digits(pen, seed=100 + n)[:2]:
                 await session.reset(timeout_ms)
                 await session.draw(strokes, timeout_ms, sample)
-                saved[code].append(await save_drawing(session, label, timeout_ms))
+                saved[code].append(await save_drawing(session, label, timeout_ms, store, code))
             started = await session.evaluate("window.__digitlab.started")
             await session.page.get_by_test_id("stSidebarNav").get_by_role("link", name="Our class").click()
             await session.wait_run_after(started, timeout_ms)
@@ -449,7 +495,8 @@ async def class_isolation_check(browser, url: str, codes: list[str], store: str,
     stored = {code: sorted(d.id for d in ClassCollection(store, code).drawings()) for code in saved}
     owner = {i: code for code, ids in saved.items() for i in ids}
     for code, ids in saved.items():
-        if stored[code] != sorted(ids) or shown.get(code) != sorted(ids):
+        ids = sorted(before[code] + ids)
+        if stored[code] != ids or shown.get(code) != ids:
             problems.append(
                 f"class {code!r} saved {ids}, its store holds {stored[code]}, its page shows {shown.get(code)}"
             )
@@ -547,7 +594,13 @@ async def classroom(args, url: str, monitor: Monitor, result: dict, codes: list[
             print(f"classroom sessions open: {json.dumps(result['classroom_page_open'])}", flush=True)
             monitor.enter("classroom")
             start = time.monotonic() + 1
-            await asyncio.gather(
+            teachers = [
+                teacher_watch(
+                    await browser_for(0), url, code, store, start, start + args.duration, args.save_every, timeout_ms
+                )
+                for code in codes[: args.teachers]
+            ]
+            *_, watched = await asyncio.gather(
                 *(
                     draw_every(
                         s,
@@ -559,10 +612,12 @@ async def classroom(args, url: str, monitor: Monitor, result: dict, codes: list[
                         timeout_ms,
                     )
                     for k, s in enumerate(sessions)
-                )
+                ),
+                asyncio.gather(*teachers),
             )
             monitor.enter("isolation")
             result["classroom"] = {"all": summary(sessions), "errors_opening": len(open_errors)}
+            result["live_our_class"] = watched
             for kind, cls in (("browser", BrowserSession), ("protocol", ProtocolSession)):
                 group = [s for s in sessions if (type(s) is cls)]
                 if group:
@@ -621,7 +676,11 @@ def main() -> None:
     parser.add_argument(
         "--replicas", type=int, default=0, help="a school: N Streamlit processes behind nginx (deploy/school.py)"
     )
-    parser.add_argument("--classes", type=int, default=0, help="with --replicas: classes the sessions are spread over")
+    parser.add_argument("--classes", type=int, default=1, help="classes the sessions are spread over (0: none)")
+    parser.add_argument(
+        "--teachers", type=int, default=1, help="classes whose teacher keeps the live Our class page open meanwhile"
+    )
+    parser.add_argument("--save-every", type=float, default=4.0, help="seconds between saves in a watched class")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a wait counts as an error")
     parser.add_argument("--model-dir", help=f"networks to serve (${MODEL_DIR_VARIABLE}); default: {model_dir()}")
     parser.add_argument(
@@ -656,7 +715,7 @@ def main() -> None:
     with serving(args, server_cpus) as (url, pids, store):
         if client_cpus:
             os.sched_setaffinity(0, client_cpus)  # this script, and the browsers it starts after this
-        codes = [open_class(as_url(store), f"Class {k + 1}").code for k in range(args.classes if args.replicas else 0)]
+        codes = [open_class(as_url(store), f"Class {k + 1}").code for k in range(args.classes)]
         result["classes"] = codes
         render_pngs(load_pen_digits(PEN_SAMPLE))  # the protocol sessions' canvas pictures, made before any timing
         monitor = Monitor(pids)
@@ -705,6 +764,7 @@ def main() -> None:
     }
     if result["classes"]:
         errors += len(result["classroom_page_open"].get("joined_wrong_class", []))
+        errors += sum(w["missed"] + w["exceptions"] for w in result.get("live_our_class", []))
         result["meets_goals"]["no_errors"] = errors == 0
         result["meets_goals"]["classes_isolated"] = result.get("class_isolation", {}).get("isolated", False)
     result["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
