@@ -17,6 +17,7 @@ from app_pages.shared import (
     SAVES_PER_MINUTE,
     SESSION_NETWORK,
     announce,
+    browser_id,
     canvas_key,
     class_collection,
     current_class_name,
@@ -24,8 +25,8 @@ from app_pages.shared import (
     network,
     plain,
     probability_chart,
-    session_limit,
     show_error,
+    visitor,
 )
 from digitlab.config import (
     BRUSH_RANGE,
@@ -41,7 +42,7 @@ from digitlab.config import (
 from digitlab.images import ImageError, enlarge, open_image
 from digitlab.model_errors import ModelError, missing_network
 from digitlab.preprocess import to_mnist
-from digitlab.store_errors import StoreError
+from digitlab.store_errors import AlreadySaved, StoreError
 from digitlab.verdict import NOT_A_DIGIT, Verdict
 from digitlab.words import count, with_article
 
@@ -86,7 +87,6 @@ SOFTMAX_MUST_CHOOSE = (
     "certainty out among the ten digits, so it must choose one even for a drawing that is none of "
     "them. That is why a second network decides first whether there is a digit at all."
 )
-LAST_SAVED = "last_saved"  # session state: {fingerprint of the last saved input: its drawing id}
 KEPT = "kept_drawing"  # session state: the canvas's (fabric.js objects, input, pixels), to draw it again on return
 SHOWN_AGAIN = "drawing_shown_again"  # session state: what the canvas now on the page was made with
 SAVED_NOTE = "saved_note"  # session state: what the last save stored, told after the canvas is cleared
@@ -170,24 +170,23 @@ def save_form(x: np.ndarray, predicted: int, network_name: str, picture, new_can
 
 
 def save(x: np.ndarray, label: int, predicted: int, network_name: str, picture, new_canvas: bool) -> None:
-    """Saves once per drawing: a second click (or a double click) on the same drawing saves nothing more."""
-    fingerprint = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
-    if (already := st.session_state.get(LAST_SAVED, {}).get(fingerprint)) is not None:
-        st.info(f"This drawing is already saved, as drawing #{already}.")
-        return
-    limit = session_limit("save", SAVES_PER_MINUTE)
-    if not limit.allow():
-        st.warning(f"That is a lot of saving: wait {limit.wait_seconds()} s, then press Save again.")
-        return
+    """Saves once per drawing: its token (this browser and its pixels) is stored with it, so a second click, a
+    double click, or a retry after a server process died mid-save, on any process, stores nothing more. At most
+    SAVES_PER_MINUTE saves a minute are stored per visitor (see visitor), however many tabs it opens."""
+    token = hashlib.sha256(browser_id().encode() + np.ascontiguousarray(x).tobytes()).hexdigest()
     collection, class_title = class_collection(), current_class_name()
     try:
-        drawing_id = collection.save(x, label, predicted, network_name, picture)
+        drawing_id = collection.save(
+            x, label, predicted, network_name, picture, token=token, visitor=visitor(), per_minute=SAVES_PER_MINUTE
+        )
         total = len(collection)
+    except AlreadySaved as already:
+        st.info(f"This drawing is already saved, as drawing #{already.drawing_id}.")
+        return
     except StoreError as error:
         show_error(error)
         st.caption("Your drawing is still here: press Save again in a moment.")
         return
-    st.session_state[LAST_SAVED] = {fingerprint: drawing_id}
     st.session_state.setdefault(OWN_DRAWINGS, set()).add(drawing_id)
     where = f"in {plain(class_title)}" if class_title else "in the server's shared collection (you are in no class)"
     st.session_state[SAVED_NOTE] = f"Saved as {with_article(label)} {where}: it now holds {count(total, 'drawing')}."

@@ -6,8 +6,10 @@ which must put the canvas on screen fast, needs neither.
 """
 
 import gc
+import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 
@@ -19,7 +21,6 @@ from digitlab.backend import import_keras
 from digitlab.config import CLASS_NAMES, DEFAULT_CLASS, model_path, modified_time, onnx_path
 from digitlab.data import Mnist, download_or_none
 from digitlab.inference import Network, load_network
-from digitlab.limits import RateLimit
 from digitlab.metrics import history_points
 from digitlab.report import Report
 from digitlab.teacher import configured_key, key_matches
@@ -38,8 +39,7 @@ OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session
 TEACHER = "teacher"  # session state: the class whose teacher key (or the server's) was typed in this session
 CLASS_CODE = "class_code"  # session state: the code of the class this session is in (DEFAULT_CLASS: none)
 CLASS_NAME = "class_name"  # session state: that class's name, read once when it was joined (names never change)
-SAVES_PER_MINUTE, KEY_TRIES_PER_MINUTE = 12, 5  # a person saves a digit every few seconds at most
-JOIN_TRIES_PER_MINUTE = 5
+SAVES_PER_MINUTE = 12  # a person saves a digit every few seconds at most
 BROWSER_COOKIE = "digitlab_browser"  # a random id this browser keeps across reloads and tabs (see browser_id)
 BROWSER = "browser_id"  # session state: that id, once known or made
 
@@ -96,6 +96,29 @@ def keep_browser_id() -> None:
         st.sidebar.html(script, unsafe_allow_javascript=True)
 
 
+TRUSTED_PROXIES_VARIABLE = "DIGITLAB_TRUSTED_PROXIES"  # addresses of proxies whose X-Forwarded-For is believed
+
+
+def visitor() -> str:
+    """Who is asking, for limits that a new tab or a script's fresh sessions must not reset: a hash of the
+    address the request came from. Behind a proxy this server trusts (one on this machine, as deploy/ runs
+    nginx, or one named in DIGITLAB_TRUSTED_PROXIES), the address the proxy saw, which it put last in
+    X-Forwarded-For; anyone may write the rest of that header. A visitor on this machine itself, with no proxy
+    between (the teacher at the server), is told apart by the browser's id instead."""
+    peer = _text(st.context.ip_address) or None  # None on this machine (Streamlit's loopback)
+    trusted = peer is None or peer in os.environ.get(TRUSTED_PROXIES_VARIABLE, "").replace(",", " ").split()
+    forwarded = _text(st.context.headers.get("X-Forwarded-For")).split(",")[-1].strip() if trusted else ""
+    address = forwarded or peer
+    if address is None or address in ("127.0.0.1", "::1"):
+        address = f"this machine, browser {browser_id()}"
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def _text(value) -> str:
+    """A request's value as text ("" if absent: outside a browser's request, as in AppTest, there is none)."""
+    return value if isinstance(value, str) else ""
+
+
 def canvas_key(session_state=None) -> str:
     """The Draw page's canvas widget key now: a fresh one after each save, which gives an empty canvas."""
     state = st.session_state if session_state is None else session_state
@@ -107,11 +130,6 @@ def show_error(error: Exception, visitor: str | None = None) -> None:
     """One short message for the visitor, without server paths; the details go to the server's log."""
     log.warning("%s: %s", type(error).__name__, error)
     st.error(getattr(error, "visitor", None) or visitor or str(error))
-
-
-def session_limit(name: str, count: int) -> RateLimit:
-    """This session's limit of `count` `name`s a minute."""
-    return st.session_state.setdefault(f"limit_{name}", RateLimit(count, 60))
 
 
 def current_class() -> str:
@@ -129,15 +147,26 @@ def is_teacher() -> bool:
     return st.session_state.get(TEACHER) == current_class() and teacher_key_set()
 
 
-def too_many_tries(name: str, count: int) -> str | None:
-    """None if this session may try `name` once more (at most `count` a minute); else how long to wait."""
-    limit = session_limit(name, count)
-    return None if limit.allow() else f"Too many tries. Wait {limit.wait_seconds()} s."
+def attempt(kind: str, check, refusal: str) -> str | None:
+    """None if `check()` holds; else why not: `refusal`, or how long to wait. Wrong tries of a `kind` ("code",
+    "key") are counted in the store per visitor and for the whole server (digitlab.tries), so that neither a new
+    tab nor a school's other processes reset them."""
+    from digitlab.database import default_url
+    from digitlab.tries import right_try, take_try
+
+    url = default_url()
+    wait, try_id = take_try(url, kind, visitor())
+    if wait is not None:
+        return f"Too many tries. Wait {wait} s."
+    if not check():
+        return refusal
+    right_try(url, try_id)
+    return None
 
 
 def try_key(given: str, check, refusal: str) -> str | None:
-    """None if `check(given)` holds; else why not. A session gets KEY_TRIES_PER_MINUTE tries, whatever the key."""
-    return too_many_tries("key", KEY_TRIES_PER_MINUTE) or (None if check(given) else refusal)
+    """None if `check(given)` holds; else why not (see attempt)."""
+    return attempt("key", lambda: check(given), refusal)
 
 
 def try_teacher_key(given: str) -> str | None:
@@ -197,15 +226,17 @@ def join_class(code: str) -> str | None:
     from digitlab.classes import class_name, normal_code
     from digitlab.database import default_url
 
-    refused = too_many_tries("join", JOIN_TRIES_PER_MINUTE)  # codes are few among many: guessing must be slow
-    if refused:
-        return refused
-    normal = normal_code(code)
-    name = class_name(default_url(), normal) if normal else None
-    if name is None:
-        return f"There is no class with the code {code.strip()[:12]!r}. Check it with your teacher."
-    enter_class(normal, name)
-    return None
+    normal, found = normal_code(code), []
+
+    def known() -> bool:
+        found.append(class_name(default_url(), normal) if normal else None)
+        return found[-1] is not None
+
+    wrong = f"There is no class with the code {code.strip()[:12]!r}. Check it with your teacher."
+    refused = attempt("code", known, wrong)  # codes are few among many: guessing must be slow
+    if refused is None:
+        enter_class(normal, found[-1])
+    return refused
 
 
 def enter_class(code: str, name: str, student: bool = True) -> None:

@@ -1,44 +1,55 @@
 """Train page: train a network here and watch, epoch by epoch, training accuracy pull away from test accuracy.
 
 The training runs in a process of its own at the lowest priority (digitlab.live_training), so that it slows
-nobody's drawing, and only one runs on the server at a time: it is the class's, and every session on this
-page watches it live (a fragment polls it every second). Only whoever started it, or the teacher, may stop it.
-No wait for TensorFlow here: the server needs none to train.
+nobody's drawing. It is the class's: one per class at a time, its progress in the class store
+(digitlab.training_board), so that every session of the class watches it live (a fragment polls the store),
+whichever of the server's processes serves it. Only whoever started it (this browser, across reloads)
+or the class's teacher may stop it. No wait for TensorFlow here: the server needs none to train.
 
 Each session keeps its finished runs, to compare their curves; its latest network lives in this browser
-session only, never in model/:
+session only (and only when this process trained it), never in model/:
 
     st.session_state["session_network"]  ->  a digitlab.inference.Network named "experiment"
 
 which the Draw page may offer next to the saved networks.
 """
 
-import secrets
 from dataclasses import dataclass
 
 import streamlit as st
 
 from app_pages.shared import (
     SESSION_NETWORK,
+    browser_id,
+    current_class,
+    emptied,
     full_mnist,
     is_teacher,
     runs_chart,
     scores_and_curves,
     show_error,
     teacher_key_set,
+    try_teacher_key,
+    typed,
 )
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, VARIANTS, experiment_data, sizes_for
-from digitlab.live_training import LiveTraining, TrainingBusy, class_training
+from digitlab.live_training import WAITING, LiveTraining
+from digitlab.report import Report
+from digitlab.store_errors import StoreError
+from digitlab.training_board import ClassTraining, TrainingBoard, TrainingBusy, TrainingView, owner_hash, trained_here
 from digitlab.words import count
 
-RUNNER_KEY, RUNS_KEY, BUSY_KEY, TOKEN_KEY = "train_runner", "train_runs", "train_busy", "train_token"
-COLLECTED_KEY = "train_collected"  # the last training whose end this session has taken in
-SAW_RUNNING_KEY = "train_saw_running"  # whether the page was last drawn with a training running
+JOB_KEY, RUNS_KEY, BUSY_KEY = "train_job", "train_runs", "train_busy"
+WATCHING_KEY = "train_watching"  # the id of the class's training this session saw waiting or running
+COLLECTED_KEY = "train_collected"  # the id of the last training whose end this session has taken in
+SAW_ACTIVE_KEY = "train_saw_active"  # the id of the training the page was last drawn with running (or None)
+MINE_KEY = "train_mine"  # the viewer's own settings, put aside while the controls show a running training's
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
+KEY_FIELD = "train_key_field"  # the teacher key's field, emptied once used
 POLL_SECONDS = 1.0  # while a training runs
 IDLE_POLL_SECONDS = 5.0  # otherwise: to notice that someone has started one
-IDLE_TIMEOUT = 180  # s without a poll from anyone (every tab closed): then the training stops itself
+IDLE_TIMEOUT = 180  # s without a viewer from any process (every tab closed): then the training stops itself
 MAX_EPOCHS = 50
 MAX_RUNS = 6  # kept per session: each holds its network, and a chart of more curves is no longer readable
 
@@ -48,11 +59,17 @@ class Run:
     """A finished training this session keeps, with the number it is known by on this page."""
 
     number: int
-    runner: LiveTraining
+    settings: str
+    report: Report
+    job: ClassTraining | None  # when this process trained it: its network
 
     @property
     def name(self) -> str:
-        return f"Run {self.number}: {self.runner.settings}"
+        return f"Run {self.number}: {self.settings}"
+
+    @property
+    def has_network(self) -> bool:
+        return self.job is not None and self.job.has_network
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -61,18 +78,13 @@ def data():
     return experiment_data(full_mnist())
 
 
-def session_token() -> str:
-    """Names this session as a training's starter, who alone (with the teacher) may stop it."""
-    return st.session_state.setdefault(TOKEN_KEY, secrets.token_hex(16))
-
-
 def apply_preset(key: str) -> None:
     preset = PRESETS[key]
     st.session_state[SIZE_KEY] = preset.images_for(len(data().x_pool))
     st.session_state[EPOCHS_KEY], st.session_state[VARIANT_KEY] = preset.epochs, preset.variant
 
 
-def start() -> None:
+def start(code: str, owner: str, teacher: bool) -> None:
     x_train, y_train = data().training_set(st.session_state[SIZE_KEY])
     runner = LiveTraining(
         x_train,
@@ -81,51 +93,68 @@ def start() -> None:
         data().y_test,
         variant=st.session_state[VARIANT_KEY],
         epochs=st.session_state[EPOCHS_KEY],
-        idle_timeout=IDLE_TIMEOUT,
-        owner=session_token(),
     )
+    job = ClassTraining(TrainingBoard(), code, runner, owner, by_teacher=teacher, idle_timeout=IDLE_TIMEOUT)
     try:
-        runner.start()
-    except TrainingBusy as error:  # someone pressed Start a moment earlier
+        job.start()
+    except (TrainingBusy, StoreError) as error:  # someone in the class pressed Start a moment earlier
         st.session_state[BUSY_KEY] = str(error)
         return
-    st.session_state[RUNNER_KEY], st.session_state[BUSY_KEY] = runner, None
+    st.session_state[JOB_KEY], st.session_state[WATCHING_KEY], st.session_state[BUSY_KEY] = job, job.id, None
 
 
-def may_stop(runner: LiveTraining) -> bool:
-    return runner.owner == session_token() or is_teacher()
+def stop(training_id: int, code: str, owner: str, teacher: bool) -> None:
+    try:
+        asked = TrainingBoard().request_stop(training_id, code, owner, teacher)
+    except StoreError as error:
+        st.session_state[BUSY_KEY] = str(error)
+        return
+    if asked and (job := trained_here(training_id)) is not None:
+        job.stop()  # at once when it runs here; elsewhere, its process reads the request within a second
 
 
-def stop() -> None:
-    if (runner := class_training()) and may_stop(runner):
-        runner.stop()
+def follow(active: TrainingView | None) -> None:
+    """Remembers the class's training this session watches (and holds it when this process runs it), to take
+    its end in: its curves join the comparison, and its network the Draw page."""
+    if active is not None:
+        st.session_state[WATCHING_KEY] = active.id
+        if (job := trained_here(active.id)) is not None:
+            st.session_state[JOB_KEY] = job
+    st.session_state[SAW_ACTIVE_KEY] = active.id if active else None
 
 
-def running_now() -> LiveTraining | None:
-    """The class's training if it is running; this session then holds it, to watch it and keep it alive."""
-    runner = class_training()
-    if runner is None or runner.progress().over:
-        return None
-    st.session_state[RUNNER_KEY] = runner
-    return runner
+def show_its_settings(active: TrainingView | None) -> None:
+    """While a training runs, the controls show its settings; the viewer's own come back when it has ended."""
+    keys = (SIZE_KEY, EPOCHS_KEY, VARIANT_KEY)
+    if active is not None:
+        st.session_state.setdefault(MINE_KEY, {key: st.session_state[key] for key in keys})
+        values = (active.images, active.progress.epochs, active.variant)
+        for key, value in zip(keys, values):
+            st.session_state[key] = value
+    elif MINE_KEY in st.session_state:
+        st.session_state.update(st.session_state.pop(MINE_KEY))
 
 
-def show(runner: LiveTraining) -> None:
-    progress = runner.progress()
+def show(view: TrainingView, owner: str) -> None:
+    progress = view.progress
     epochs_done = len(progress.history)
-    whose = "yours" if runner.owner == session_token() else "started by someone else in the class"
-    st.markdown(f"**{runner.settings}** ({whose})")
-    if progress.state == "running":
-        label = f"Epoch {min(epochs_done + 1, runner.epochs)} of {runner.epochs} · {progress.seconds:.0f} s"
+    st.markdown(f"**{view.settings}** (started by {view.started_by(owner)})")
+    if view.state == WAITING:
+        st.info(view.waiting_message(), icon=":material/hourglass_top:")
+        return
+    if view.state == "running":
+        label = f"Epoch {min(epochs_done + 1, progress.epochs)} of {progress.epochs} · {progress.seconds:.0f} s"
     else:
         label = f"{progress.state.capitalize()} after {count(epochs_done, 'epoch')}, {progress.seconds:.0f} s"
     st.progress(progress.fraction, text=label)
     if progress.error:
         st.error(f"The training failed: {progress.error}")
+    elif progress.reason:
+        st.warning(progress.reason)
     if not progress.history:
         st.caption("The first point appears at the end of the first epoch.")
         return
-    scores_and_curves(runner.report())
+    scores_and_curves(view.report())
     st.caption(
         "Both curves measured at the end of each epoch: on all the training images, and on all the test "
         "images. When the network overfits, the test **loss** turns upwards while its accuracy stalls: it "
@@ -133,29 +162,47 @@ def show(runner: LiveTraining) -> None:
     )
 
 
-def collect(runner: LiveTraining) -> bool:
-    """Once, when a training this session watched is over: it joins the session's runs, and its network goes
-    into the session for the Draw page. True if it did now."""
-    runs = st.session_state.setdefault(RUNS_KEY, [])
-    if not runner.progress().over or st.session_state.get(COLLECTED_KEY) is runner:
+def collect(board: TrainingBoard, latest: TrainingView) -> bool:
+    """Once, when a training this session watched is over: it joins the session's runs, and its network (if this
+    process trained it) goes into the session for the Draw page. True if it did now."""
+    watching = st.session_state.get(WATCHING_KEY)
+    if watching is None or watching == st.session_state.get(COLLECTED_KEY):
         return False
-    st.session_state[COLLECTED_KEY] = runner
-    if runner.progress().history:  # at least one finished epoch: something to compare
-        runs.append(Run(max((run.number for run in runs), default=0) + 1, runner))
+    view = latest if latest.id == watching else board.view(watching)
+    if view is None or not view.over:
+        return False
+    st.session_state[COLLECTED_KEY] = watching
+    job = st.session_state.get(JOB_KEY)
+    job = job if job is not None and job.id == watching else trained_here(watching)
+    if view.progress.history:  # at least one finished epoch: something to compare
+        runs = st.session_state.setdefault(RUNS_KEY, [])
+        runs.append(Run(max((run.number for run in runs), default=0) + 1, view.settings, view.report(), job))
         del runs[:-MAX_RUNS]
         offer_latest_network()
     return True
 
 
 def offer_latest_network() -> None:
-    """The Draw page's "Your experiment": the newest kept run that saved a network (none if no run did)."""
-    latest = next((run.runner for run in reversed(st.session_state.get(RUNS_KEY, [])) if run.runner.has_network), None)
-    st.session_state[SESSION_NETWORK] = latest.network() if latest else None
+    """The Draw page's "Your experiment": the newest kept run that saved a network here (none if no run did)."""
+    latest = next((run.job for run in reversed(st.session_state.get(RUNS_KEY, [])) if run.has_network), None)
+    st.session_state[SESSION_NETWORK] = latest.runner.network() if latest else None
 
 
 def remove(number: int) -> None:
     st.session_state[RUNS_KEY] = [run for run in st.session_state.get(RUNS_KEY, []) if run.number != number]
     offer_latest_network()
+
+
+def teacher_key_form() -> None:
+    """The teacher stops any of the class's trainings from here, once this session has typed the key."""
+    with st.form("train_teacher_key", border=False, enter_to_submit=True, clear_on_submit=True):
+        st.text_input("Teacher key", type="password", help="The class's key, or the server's.", key=KEY_FIELD)
+        if st.form_submit_button("Unlock Stop", icon=":material/lock_open:", **emptied(KEY_FIELD)):
+            refused = try_teacher_key(typed(KEY_FIELD))
+            if refused:
+                st.error(refused)
+            else:
+                st.rerun()  # the whole page: Stop is enabled now
 
 
 st.title("Train: watch a network learn, and overfit")
@@ -164,9 +211,9 @@ st.caption(
     "its training and test accuracy, measured after every epoch."
 )
 st.warning(
-    "Training is heavy: one training keeps the server's processors busy. So only **one training at a time** "
-    "runs, for the whole class: everyone on this page watches it, and only whoever started it (or the "
-    "teacher) can stop it. A training nobody watches any more stops by itself.",
+    "Training is heavy: one training keeps the server's processors busy. So a class runs **one training at a "
+    "time**, and the server only a few at once (the others wait in line): everyone in the class watches it, "
+    "and only whoever started it (or the teacher) can stop it. A training nobody watches any more stops by itself.",
     icon=":material/hourglass_top:",
 )
 
@@ -177,12 +224,19 @@ except DataError as error:
     st.stop()
 st.caption(f"Images: {experiment.source}.")
 
-running = running_now()
-st.session_state[SAW_RUNNING_KEY] = running is not None
+code, me, teacher = current_class(), owner_hash(browser_id()), is_teacher()
+try:
+    latest = TrainingBoard().latest(code)
+except StoreError as error:
+    show_error(error)
+    st.stop()
+active = latest if latest is not None and not latest.over else None
+follow(active)
 sizes = sizes_for(len(experiment.x_pool))
 st.session_state.setdefault(SIZE_KEY, PRESETS["overfit"].images_for(len(experiment.x_pool)))
 st.session_state.setdefault(EPOCHS_KEY, PRESETS["overfit"].epochs)
 st.session_state.setdefault(VARIANT_KEY, PRESETS["overfit"].variant)
+show_its_settings(active)
 
 st.subheader("Presets")
 for column, (key, preset) in zip(st.columns(len(PRESETS)), PRESETS.items()):
@@ -190,87 +244,103 @@ for column, (key, preset) in zip(st.columns(len(PRESETS)), PRESETS.items()):
         preset.title,
         on_click=apply_preset,
         args=(key,),
-        disabled=running is not None,
+        disabled=active is not None,
         key=f"preset_{key}",
         width="stretch",
     )
     column.caption(preset.describe(len(experiment.x_pool)))
 
-st.subheader("Your experiment")
+st.subheader("Your experiment" if active is None else "The class's experiment")
 size_column, epochs_column, variant_column = st.columns(3)
 size_column.select_slider(
     "Training images",
-    sizes,
+    sorted({*sizes, st.session_state[SIZE_KEY]}),  # a training from another process may have used another pool
     key=SIZE_KEY,
-    disabled=running is not None,
+    disabled=active is not None,
     format_func="{:,}".format,
     help="The first N training images. Fewer images are easier to learn by heart.",
 )
 epochs_column.slider(
     "Epochs",
     1,
-    MAX_EPOCHS,
+    max(MAX_EPOCHS, st.session_state[EPOCHS_KEY]),
     key=EPOCHS_KEY,
-    disabled=running is not None,
+    disabled=active is not None,
     help="One epoch is one pass over all the training images.",
 )
 variant_column.selectbox(
     "Network",
     list(VARIANTS),
     key=VARIANT_KEY,
-    disabled=running is not None,
+    disabled=active is not None,
     format_func=lambda name: VARIANTS[name].title,
     help="The hidden layer's width, or dropout: each changes how much the network can memorise.",
 )
 
+may_stop = active is not None and active.may_stop(me, teacher)
 start_column, stop_column, _ = st.columns([1, 1, 3])
 start_column.button(
     "Start training",
     icon=":material/play_arrow:",
     on_click=start,
-    disabled=running is not None,
+    args=(code, me, teacher),
+    disabled=active is not None,
     type="primary",
     width="stretch",
 )
 stop_column.button(
-    "Stop", icon=":material/stop:", on_click=stop, width="stretch", disabled=running is None or not may_stop(running)
+    "Stop",
+    icon=":material/stop:",
+    on_click=stop,
+    args=(active.id if active else 0, code, me, teacher),
+    width="stretch",
+    disabled=not may_stop,
 )
-if running is not None and not may_stop(running):
+if busy := st.session_state.pop(BUSY_KEY, None):
+    st.info(busy, icon=":material/hourglass_top:")
+elif active is not None and not may_stop:
     st.info(
-        "A training is running for the class: watch it below. Start works again once it has ended; only "
-        "whoever started it"
-        + (" or the teacher (with the teacher key, on the Our class page)" if teacher_key_set() else "")
+        f"A training is {'waiting' if active.state == WAITING else 'running'} for the class: watch it below. "
+        "Start works again once it has ended; only whoever started it"
+        + (" or the teacher (with the teacher key, below)" if teacher_key_set() else "")
         + " can stop it.",
         icon=":material/hourglass_top:",
     )
-elif busy := st.session_state.pop(BUSY_KEY, None):
-    st.info(busy, icon=":material/hourglass_top:")
+    if teacher_key_set():
+        teacher_key_form()
 
 
-@st.fragment(run_every=POLL_SECONDS if running else IDLE_POLL_SECONDS)
-def live_view() -> None:
-    """Reruns on its own: every second while a training runs, every few seconds otherwise, to notice one starting."""
-    now = running_now()
-    watched = now or st.session_state.get(RUNNER_KEY)  # this session's to keep once it is over
-    runner = watched or class_training()  # else the class's last one, to look at
-    if (now is not None) != st.session_state.get(SAW_RUNNING_KEY):
+@st.fragment(run_every=POLL_SECONDS if active else IDLE_POLL_SECONDS)
+def live_view(code: str, owner: str) -> None:
+    """Reruns on its own: every second while a training runs, every few seconds otherwise, to notice one
+    starting. It reads the store, not this process: the training may run in another."""
+    board = TrainingBoard()
+    try:
+        latest = board.latest(code)
+        now = latest if latest is not None and not latest.over else None
+        if now is not None:
+            board.touch(now)
+    except StoreError as error:
+        show_error(error)
+        return
+    if (now.id if now else None) != st.session_state.get(SAW_ACTIVE_KEY):
         st.rerun()  # a training started or ended: the whole page, to enable or disable its controls
-    if runner is None:
+    if latest is None:
         st.info("No training yet: press **Start training** (or pick a preset first).")
         return
-    show(runner)
-    if runner is watched and collect(runner):
+    show(latest, owner)
+    if collect(board, latest):
         st.rerun()  # the whole page: the run joins the comparison below
 
 
 st.subheader("The class's training")
-live_view()
+live_view(code, me)
 
 runs = st.session_state.get(RUNS_KEY, [])
 if runs:
     st.subheader("Your runs, compared")
     accuracy_tab, loss_tab = st.tabs(["Accuracy", "Loss"])
-    curves = [(run.name, list(run.runner.progress().history)) for run in runs]
+    curves = [(run.name, list(run.report.history)) for run in runs]
     accuracy_tab.vega_lite_chart(runs_chart(curves, "accuracy", "Accuracy after each epoch"), width="stretch")
     loss_tab.vega_lite_chart(runs_chart(curves, "loss", "Loss after each epoch (lower is better)"), width="stretch")
     st.caption(
@@ -278,7 +348,7 @@ if runs:
         f"the more it memorised. This page keeps your last {MAX_RUNS} runs, for this browser session only."
     )
     for run in reversed(runs):
-        report = run.runner.report()
+        report = run.report
         name_column, button_column = st.columns([5, 1], vertical_alignment="center")
         name_column.markdown(
             f"**{run.name}**: training {report.train_accuracy:.1%}, test {report.test_accuracy:.1%}"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from digitlab.config import DEFAULT_CLASS
-from digitlab.database import insert_below, transaction
+from digitlab.database import answers_in_time, insert_below, transaction
 from digitlab.schema import CODE_LENGTH, classes, members, ready
 from digitlab.store_errors import StoreError
 
@@ -46,6 +46,7 @@ def normal_code(given: str) -> str | None:
     return code if len(code) == CODE_LENGTH and all(c in ALPHABET for c in code) else None
 
 
+@answers_in_time
 def open_class(url: str, name: str) -> OpenedClass:
     """A new class named `name` in the store at `url`, with a fresh code and key."""
     name = " ".join(str(name).split())[:MAX_NAME] or "Our class"
@@ -73,6 +74,7 @@ def open_class(url: str, name: str) -> OpenedClass:
     raise StoreError("No new class code could be made. Try again.")
 
 
+@answers_in_time
 def class_name(url: str, code: str) -> str | None:
     """The name of the class with this code, or None if there is none (the default class has no name here)."""
     if code == DEFAULT_CLASS:
@@ -81,6 +83,7 @@ def class_name(url: str, code: str) -> str | None:
         return connection.execute(sa.select(classes.c.name).where(classes.c.code == code)).scalar()
 
 
+@answers_in_time
 def class_key_matches(url: str, code: str, given: str) -> bool:
     """Whether `given` is the key of class `code`; in constant time once the class is found."""
     with transaction(ready(url)) as connection:
@@ -91,6 +94,7 @@ def class_key_matches(url: str, code: str, given: str) -> bool:
     return hmac.compare_digest(_hash(typed, row.salt), row.key_hash)
 
 
+@answers_in_time
 def add_member(url: str, code: str, browser: str) -> None:
     """Counts `browser` (app_pages.shared.browser_id) as one who joined class `code`; once, however often it joins.
 
@@ -107,6 +111,7 @@ def add_member(url: str, code: str, browser: str) -> None:
         connection.execute(dialect.insert(members).values(**row).on_conflict_do_nothing())
 
 
+@answers_in_time
 def member_count(url: str, code: str) -> int:
     """How many browsers have joined class `code` (a count, cheap enough to ask every few seconds)."""
     with transaction(ready(url)) as connection:

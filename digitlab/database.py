@@ -11,6 +11,7 @@ StoreError whose message a visitor can act on; the server's log keeps the URL (w
 driver's own words.
 """
 
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -18,16 +19,58 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from digitlab.store_errors import BUSY, FAILURES, UNAVAILABLE, StoreError
+from digitlab.store_errors import BUSY, FAILURES, NOT_ANSWERING, UNAVAILABLE, StoreError
 
 DATABASE_VARIABLE = "DIGITLAB_CLASS_DB"  # a path (SQLite) or a URL; set it to keep the collection elsewhere
-BUSY_TIMEOUT_S = 3  # one save takes milliseconds, so a class's saves queue well within this
+BUSY_TIMEOUT_S = 2  # one save takes milliseconds, so a class's saves queue well within this
+ANSWER_S = 3.0  # every call to the store answers within this, whatever the database does (see answers_in_time)
+# The database's own limits end before ANSWER_S, so that a visitor is told what happened (busy, full, ...)
+# whenever the database can say it; ANSWER_S is for when it cannot.
+CALLERS = 64  # store calls running at once in a process; more wait their turn, within ANSWER_S
 
 log = logging.getLogger(__name__)
+
+
+_callers = concurrent.futures.ThreadPoolExecutor(max_workers=CALLERS, thread_name_prefix="store")
+_on_caller = threading.local()
+
+
+def answers_in_time(function):
+    """Makes `function` (a call to the store) answer within ANSWER_S: with the result, or a StoreError saying the
+    store does not answer.
+
+    The database's own timeouts are enforced by its server, so a server that is frozen (stopped, swapping, its
+    disk hung) enforces none, and the driver waits as long as the socket stays open: a visitor would too. So the
+    call runs on a thread of its own, and the visitor's thread waits for it at most ANSWER_S. A call given up
+    on finishes by itself once the database answers again: what it writes is written, or not, in one
+    transaction, never half (a save that lands late is found again by its token: digitlab.collection)."""
+
+    @functools.wraps(function)
+    def within(*args, **kwargs):
+        if getattr(_on_caller, "busy", False):  # a store call inside another: already on a store thread
+            return function(*args, **kwargs)
+        call = _callers.submit(_on_store_thread, function, args, kwargs)
+        try:
+            return call.result(timeout=ANSWER_S)
+        except concurrent.futures.TimeoutError:
+            call.cancel()  # if it has not started, it never will
+            log.warning("class store: %s did not answer within %s s", function.__qualname__, ANSWER_S)
+            raise StoreError(NOT_ANSWERING) from None
+
+    return within
+
+
+def _on_store_thread(function, args, kwargs):
+    _on_caller.busy = True
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _on_caller.busy = False
 
 
 def default_url() -> str:
@@ -76,7 +119,7 @@ def engine(url: str) -> sa.Engine:
         sa.event.listen(made, "connect", _sqlite_settings)
         sa.event.listen(made, "begin", _sqlite_begin)
         return made
-    settings = f"-c lock_timeout={BUSY_TIMEOUT_S * 1000} -c statement_timeout={BUSY_TIMEOUT_S * 3000}"
+    settings = f"-c lock_timeout={BUSY_TIMEOUT_S * 1000} -c statement_timeout={int(ANSWER_S * 800)}"
     return sa.create_engine(
         parsed,
         pool_pre_ping=True,  # a connection the database server dropped (a restart) is replaced, not used
@@ -115,12 +158,13 @@ def take_turns(connection: sa.Connection, name: str) -> None:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_key(name))))
 
 
-def insert_below(connection: sa.Connection, table: sa.Table, row: dict, count, limit: int, turns: str):
-    """Inserts `row` into `table` only while `count` (a scalar subquery) is below `limit`: its primary key, or None
-    if the limit is reached. The count and the insert are one statement, and writers to the same `turns` lock
-    take turns (take_turns), so racing inserts never pass the limit."""
+def insert_below(connection: sa.Connection, table: sa.Table, row: dict, count, limit: int, turns: str, also=None):
+    """Inserts `row` into `table` only while `count` (a scalar subquery) is below `limit` (and the condition `also`
+    holds, if given): its primary key, or None if not. The count and the insert are one statement, and writers
+    to the same `turns` lock take turns (take_turns), so racing inserts never pass the limit."""
     take_turns(connection, turns)
-    values = sa.select(*(sa.literal(value, table.c[name].type) for name, value in row.items())).where(count < limit)
+    allowed = count < limit if also is None else sa.and_(count < limit, also)
+    values = sa.select(*(sa.literal(value, table.c[name].type) for name, value in row.items())).where(allowed)
     key = next(iter(table.primary_key.columns))
     return connection.execute(sa.insert(table).from_select(list(row), values).returning(key)).scalar()
 

@@ -16,9 +16,8 @@ The child hands the trained model back as a .keras file. The server needs no Ten
 runs; once it is over, the network is loaded into Keras and read with `model(x, training=False)` (by then
 TensorFlow has been imported for the other pages anyway, while exporting each network to ONNX in the child
 would add a second or more to every training). Inputs go to the child in an .npz file (never pickle),
-progress comes back as JSON lines. Only one training runs on the whole server at a time (TRAINING_SLOT,
-digitlab.training_slot: across the server's processes too). So that training is the class's:
-`class_training()` gives it to every session of this process, to watch while it runs.
+progress comes back as JSON lines. How many trainings run at once, which class each belongs to, and who
+may watch or stop it, is digitlab.training_board's business: this module only runs one.
 """
 
 import json
@@ -39,26 +38,49 @@ from digitlab.config import PROJECT_DIR
 from digitlab.experiments import BATCH_SIZE, VARIANTS
 from digitlab.inference import Network
 from digitlab.report import Recipe, Report
-from digitlab.store_errors import StoreError
-from digitlab.training_slot import TrainingSlot
 
-TRAINING_SLOT = TrainingSlot()  # held by the one training running on the server
-_latest: weakref.ref | None = None  # the last training started here: the class's (see class_training)
 STOP_GRACE_S = 10  # after a stop, a child that has not ended by itself is killed (a batch and a save take far less)
 
 WAITING, RUNNING, FINISHED, STOPPED, FAILED = "waiting", "running", "finished", "stopped", "failed"
+ACTIVE = (WAITING, RUNNING)
 
 
-def class_training() -> "LiveTraining | None":
-    """The training running on this server, or the last one to run, for every session to watch.
-
-    Held weakly: the sessions watching it hold it. When none does any more, it is collected and its process
-    killed, as a training nobody holds always is."""
-    return _latest() if _latest is not None else None
+def describe(variant: str, images: int, epochs: int) -> str:
+    """What was asked for, in a few words: "Seed network: Dense 512, 1,000 images, 35 epochs"."""
+    return f"{VARIANTS[variant].title}, {images:,} images, {epochs} epochs"
 
 
-class TrainingBusy(Exception):
-    """Another training holds the server's training slot; try again when it is over."""
+def training_report(
+    variant: str,
+    images: int,
+    test_images: int,
+    progress: "Progress",
+    batch_size: int = BATCH_SIZE,
+    seed: int | None = None,
+    parameters: int | None = None,
+) -> Report:
+    """A Train page training's recipe, history and last measured scores, like train.py's reports: one place,
+    whether the training ran here or in another of the server's processes."""
+    title = VARIANTS[variant].title
+    recipe = Recipe(
+        layers=title,
+        variant=variant,
+        epochs=len(progress.history),
+        planned_epochs=progress.epochs,
+        batch_size=batch_size,
+        seed=seed,
+        training_images=int(images),
+        test_images=int(test_images),
+    )
+    return Report.of_training(
+        "experiment",
+        recipe,
+        list(progress.history),
+        title=f"{title}, {len(progress.history)} epochs on {images:,} images",
+        parameters=parameters,
+        seconds=progress.seconds,
+        state=progress.state,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +93,8 @@ class Progress:
     batches_done: int  # over all epochs so far
     history: tuple  # one dict per finished epoch: epoch, train_/test_ accuracy and loss, seconds
     seconds: float
-    error: str | None = None
+    error: str | None = None  # a FAILED training's one line
+    reason: str | None = None  # why a training STOPPED when no one pressed Stop (its process died, say)
 
     @property
     def fraction(self) -> float:
@@ -89,8 +112,7 @@ class LiveTraining:
     start() begins it (or raises TrainingBusy), stop() ends it after the current batch, progress() tells
     how far it is, and network() gives the trained network once it is over. idle_timeout (seconds) stops a
     training nobody has asked progress() about for that long: a learner who closed the tab. A LiveTraining
-    that is garbage-collected, or still running when the server exits, kills its child. `owner` names who
-    started it (a session's token), so that a page can let only them stop it.
+    that is garbage-collected, or still running when the server exits, kills its child.
     """
 
     def __init__(
@@ -104,13 +126,12 @@ class LiveTraining:
         batch_size: int = BATCH_SIZE,
         seed: int = 0,
         idle_timeout: float | None = None,
-        owner: str | None = None,
     ):
         if variant not in VARIANTS:
             raise ValueError(f"Unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}.")
         self.data = (x_train, y_train, x_test, y_test)
         self.variant, self.epochs, self.batch_size, self.seed = variant, int(epochs), int(batch_size), seed
-        self.idle_timeout, self.owner = idle_timeout, owner
+        self.idle_timeout = idle_timeout
         self._child: _Child | None = None
         self._thread: threading.Thread | None = None
         self._model = None  # the trained keras.Model, loaded once it is asked for
@@ -122,7 +143,7 @@ class LiveTraining:
     @property
     def settings(self) -> str:
         """What was asked for, in a few words: "Seed network: Dense 512, 1,000 images, 35 epochs"."""
-        return f"{VARIANTS[self.variant].title}, {len(self.data[0]):,} images, {self.epochs} epochs"
+        return describe(self.variant, len(self.data[0]), self.epochs)
 
     @property
     def pid(self) -> int | None:
@@ -137,39 +158,9 @@ class LiveTraining:
     def start(self) -> None:
         if self._child is not None:
             raise RuntimeError("This training has already been started; make a new LiveTraining to train again.")
-        global _latest
-        here = TRAINING_SLOT.locked()
-        try:
-            taken = TRAINING_SLOT.acquire()
-        except StoreError as error:
-            raise TrainingBusy(str(error)) from error
-        if not taken:
-            raise TrainingBusy(
-                "A training is already running for the class. Watch it, and start yours when it has ended."
-                if here
-                else "A training is running on another of this server's processes (another class's, perhaps). "
-                "Start yours when it has ended."
-            )
-        try:
-            self._child = _Child(
-                self.data,
-                [
-                    "--variant",
-                    self.variant,
-                    "--epochs",
-                    str(self.epochs),
-                    "--batch-size",
-                    str(self.batch_size),
-                    "--seed",
-                    str(self.seed),
-                ],
-                self.idle_timeout,
-            )
-        except BaseException:
-            TRAINING_SLOT.release()
-            raise
+        options = ["--variant", self.variant, "--epochs", str(self.epochs), "--batch-size", str(self.batch_size)]
+        self._child = _Child(self.data, [*options, "--seed", str(self.seed)], self.idle_timeout)
         weakref.finalize(self, self._child.end)  # also at the server's exit (finalize's atexit)
-        _latest = weakref.ref(self)
         self._thread = threading.Thread(target=self._child.follow, name="live-training", daemon=True)
         self._thread.start()
 
@@ -184,11 +175,14 @@ class LiveTraining:
             self._thread.join(timeout)
         return self._thread is not None and not self._thread.is_alive()
 
-    def progress(self) -> Progress:
+    def progress(self, watching: bool = True) -> Progress:
+        """Where the training is. watching=False for a reader that is no viewer (digitlab.training_board's keeper,
+        which copies it to the store): only viewers keep an idle_timeout from running out."""
         child = self._child
         if child is None:
             return Progress(WAITING, self.epochs, self.batches_per_epoch, 0, (), 0.0)
-        child.last_watched = time.monotonic()
+        if watching:
+            child.last_watched = time.monotonic()
         end = child.ended or time.monotonic()
         return Progress(
             child.state,
@@ -198,31 +192,15 @@ class LiveTraining:
             child.history,
             round(end - child.started, 1),
             child.error,
+            child.reason,
         )
 
     def report(self) -> Report:
         """The training's recipe, history and last measured scores, like train.py's reports."""
-        progress = self.progress()
         x_train, _, x_test, _ = self.data
-        variant = VARIANTS[self.variant]
-        recipe = Recipe(
-            layers=variant.title,
-            variant=self.variant,
-            epochs=len(progress.history),
-            planned_epochs=self.epochs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            training_images=int(len(x_train)),
-            test_images=int(len(x_test)),
-        )
-        return Report.of_training(
-            "experiment",
-            recipe,
-            list(progress.history),
-            title=f"{variant.title}, {len(progress.history)} epochs on {len(x_train):,} images",
-            parameters=self._child.parameters if self._child else None,
-            seconds=progress.seconds,
-            state=progress.state,
+        parameters = self._child.parameters if self._child else None
+        return training_report(
+            self.variant, len(x_train), len(x_test), self.progress(), self.batch_size, self.seed, parameters
         )
 
     def network(self, name: str = "experiment") -> Network:
@@ -261,7 +239,7 @@ class _Child:
         self.idle_timeout = idle_timeout
         self.started = self.last_watched = time.monotonic()
         self.ended: float | None = None
-        self.state, self.error, self.batches, self.history = RUNNING, None, 0, ()
+        self.state, self.error, self.reason, self.batches, self.history = RUNNING, None, None, 0, ()
         self.over: str | None = None  # what the child said at its end: FINISHED or STOPPED
         self.parameters: int | None = None  # set once the child has saved the network
         self._stopping = False
@@ -281,10 +259,9 @@ class _Child:
             code = self.process.wait()
             self.inputs.unlink(missing_ok=True)  # the child removes it once read, unless it died before
             self.ended = time.monotonic()
-            self.state, self.error = self._outcome(code, error)
+            self.state, self.error, self.reason = self._outcome(code, error)
             if self.parameters is None:
                 shutil.rmtree(self.folder, ignore_errors=True)
-            TRAINING_SLOT.release()
 
     def stop(self) -> None:
         """Closes the child's stdin (it stops after its batch) and kills it if it has not ended STOP_GRACE_S later."""
@@ -318,12 +295,14 @@ class _Child:
         if "error" in report:
             self.error = report["error"]
 
-    def _outcome(self, code: int, error: str | None) -> tuple[str, str | None]:
+    def _outcome(self, code: int, error: str | None) -> tuple[str, str | None, str | None]:
+        """(state, error, reason). A child that died without a word (killed by the system, say) stopped: nothing
+        in the training failed, and starting again is all there is to do."""
         if self.over is not None:
-            return (FINISHED if self.over == "finished" else STOPPED), None
+            return (FINISHED if self.over == "finished" else STOPPED), None, None
         if error or self.error:
-            return FAILED, error or self.error
+            return FAILED, error or self.error, None
         if self._stopping:
-            return STOPPED, None  # killed after a stop or by end(): nothing failed
+            return STOPPED, None, None  # killed after a stop or by end(): nothing failed
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        return FAILED, f"The training process ended unexpectedly ({how}); start again to retry."
+        return STOPPED, None, f"Its training process ended unexpectedly ({how}). Start again to retry."

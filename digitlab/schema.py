@@ -39,7 +39,16 @@ def _drawings(into: sa.MetaData, *more: sa.Column) -> sa.Table:
 
 
 CLASS_COLUMN = sa.Column("class_code", sa.String(CODE_LENGTH), nullable=False, server_default=DEFAULT_CLASS)
-drawings = _drawings(metadata, CLASS_COLUMN, sa.Index("drawings_by_class", "class_code", "id"))
+SAVE_COLUMNS = (
+    sa.Column("token", sa.String(64)),  # the page's name for the drawing: a save repeated is found, not stored again
+    sa.Column("visitor", sa.String(64)),  # a hash of the address it came from: saves a minute are counted by it
+)
+SAVE_INDEXES = (
+    sa.Index("drawings_by_token", "class_code", "token", unique=True),
+    sa.Index("drawings_by_visitor", "visitor", "created"),
+)
+CLASS_INDEX = sa.Index("drawings_by_class", "class_code", "id")
+drawings = _drawings(metadata, CLASS_COLUMN, *SAVE_COLUMNS, CLASS_INDEX, *SAVE_INDEXES)
 classes = sa.Table(
     "classes",
     metadata,
@@ -56,6 +65,40 @@ members = sa.Table(
     sa.Column("browser", sa.String(64), primary_key=True),  # a hash of the browser's id (app_pages.shared.browser_id)
     sa.Column("joined", sa.Text, nullable=False),
 )
+trainings = sa.Table(
+    "trainings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # also the order of the line to train
+    sa.Column("class_code", sa.String(CODE_LENGTH), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # digitlab.live_training's WAITING, RUNNING, FINISHED...
+    sa.Column("reason", sa.Text),  # why it stopped or failed, when no one pressed Stop
+    sa.Column("owner", sa.String(64), nullable=False),  # a hash of the starter's browser id
+    sa.Column("by_teacher", sa.Boolean, nullable=False),
+    sa.Column("variant", sa.String(32), nullable=False),
+    sa.Column("images", sa.Integer, nullable=False),
+    sa.Column("test_images", sa.Integer, nullable=False),
+    sa.Column("epochs", sa.Integer, nullable=False),
+    sa.Column("batch_size", sa.Integer, nullable=False),
+    sa.Column("batches", sa.Integer, nullable=False),
+    sa.Column("history", sa.Text, nullable=False),  # JSON: one object per finished epoch
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("heartbeat", sa.Float, nullable=False),  # Unix time of the owning process's last word
+    sa.Column("watched", sa.Float, nullable=False),  # Unix time a viewer last looked (from any process)
+    sa.Column("stop_requested", sa.Boolean, nullable=False),
+    sa.Index("trainings_by_class", "class_code", "id"),
+    sa.Index("trainings_by_state", "state", "id"),
+    sqlite_autoincrement=True,
+)
+tries = sa.Table(
+    "tries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # what was tried: a class code, a key (digitlab.tries)
+    sa.Column("visitor", sa.String(64), nullable=False),  # a hash of the address it came from
+    sa.Column("at", sa.Float, nullable=False),  # Unix time
+    sa.Index("tries_by_kind", "kind", "at"),
+)
 schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 
 
@@ -68,8 +111,7 @@ def _v2(connection) -> None:
     """Class codes: each drawing belongs to a class (the old ones to the default class), and a table of classes."""
     kind = CLASS_COLUMN.type.compile(connection.dialect)
     connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN class_code {kind} NOT NULL DEFAULT '{DEFAULT_CLASS}'"))
-    for index in drawings.indexes:
-        index.create(connection)
+    CLASS_INDEX.create(connection)
     classes.create(connection)
 
 
@@ -78,7 +120,23 @@ def _v3(connection) -> None:
     members.create(connection)
 
 
-MIGRATIONS = (_v1, _v2, _v3)  # MIGRATIONS[n] takes a store from version n to n + 1
+def _v4(connection) -> None:
+    """Trainings in the store, so that every process serving a class can show its training and queue the next."""
+    trainings.create(connection)
+
+
+def _v5(connection) -> None:
+    """Saves that can be repeated safely (a token per drawing) and counted per visitor, and the tries of codes
+    and keys, counted across all of a school's processes."""
+    for column in SAVE_COLUMNS:
+        kind = column.type.compile(connection.dialect)
+        connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN {column.name} {kind}"))
+    for index in SAVE_INDEXES:
+        index.create(connection)
+    tries.create(connection)
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)  # MIGRATIONS[n] takes a store from version n to n + 1
 VERSION = len(MIGRATIONS)
 _migrated: set[str] = set()
 _migrating = threading.Lock()

@@ -9,10 +9,19 @@ class StoreError(Exception):
     """The collection cannot be read or written now; the message tells a visitor what to do."""
 
 
+class AlreadySaved(Exception):
+    """The drawing is in the class already (the same token): nothing more was stored."""
+
+    def __init__(self, drawing_id: int):
+        super().__init__(f"already saved, as drawing #{drawing_id}")
+        self.drawing_id = drawing_id
+
+
 BUSY = "The class's collection is busy with other saves. Try again in a moment."
 READ_ONLY = "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher."
 DAMAGED = "The class's collection file is damaged. Tell the teacher."
 FULL_DISK = "The server's disk is full, so nothing can be saved. Tell the teacher."
+NOT_ANSWERING = "The class's collection is not answering just now. Try again in a moment."
 UNAVAILABLE = "The class's collection cannot be opened on this server. Tell the teacher."
 # SQLite's error names (sqlite3.Error.sqlite_errorname) and PostgreSQL's SQLSTATE codes, to those messages.
 FAILURES = {

@@ -74,7 +74,10 @@ def _protocol():
 
 
 def _stop_at_eof(stop: threading.Event) -> None:
-    sys.stdin.buffer.read()  # the parent never writes: this returns when it closes our stdin, or dies
+    """The parent never writes: the read returns when it closes our stdin, or dies. The file descriptor, not
+    sys.stdin: a thread blocked inside sys.stdin's buffer holds its lock, and the interpreter aborts at exit."""
+    while os.read(0, 4096):
+        pass
     stop.set()
 
 

@@ -437,7 +437,8 @@ def progress_bar(page, text):
 
 
 def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_can_stop_it(new_context, app_url):
-    """Issue #14: the teacher starts a training on the projector; a student's own browser shows its progress."""
+    """Issue #14: the teacher starts a training on the projector; a student's own browser shows its progress. The
+    teacher's Stop survives a reload of their page."""
     train = app_url.rstrip("/") + "/train"
     teacher, student = (open_instrumented_page(new_context, train, SLOW, wait_for="Train") for _ in range(2))
     try:
@@ -445,12 +446,15 @@ def test_two_sessions_both_watch_the_class_s_one_training_and_only_its_starter_c
         click_and_wait(teacher, teacher.get_by_test_id("stMain").get_by_role("button", name="Start training"))
         for page in (teacher, student):  # the student's page notices the new training by itself
             expect(progress_bar(page, re.compile(r"Epoch [2-9] of 35"))).to_be_visible(timeout=TRAINING)
-        expect(student.get_by_text("started by someone else in the class")).to_be_visible()
+        expect(student.get_by_text("started by a student of the class")).to_be_visible()
         expect(student.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_disabled()
         expect(student.get_by_test_id("stMain").get_by_role("button", name="Start training")).to_be_disabled()
         student.get_by_role("heading", name="The class's training").scroll_into_view_if_needed()
         expect(student.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible(timeout=SLOW)
         student.screenshot(path=str(ROOT / "docs" / "train-page-watching.png"))  # for the README
+        teacher.reload()  # a new session: the browser's cookie still names it the starter
+        expect(teacher.get_by_text("started by you")).to_be_visible(timeout=SLOW)
+        expect(teacher.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_enabled()
     finally:
         teacher.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     for page in (teacher, student):

@@ -244,3 +244,97 @@ def test_when_every_connection_is_taken_a_save_says_busy_in_seconds(store_url_po
         for connection in held:
             connection.close()
     assert len(ClassCollection(url)) == 1
+
+
+def test_a_save_repeated_with_its_token_is_stored_once(store_url):
+    from digitlab.store_errors import AlreadySaved
+
+    collection = ClassCollection(store_url)
+    first = collection.save(np.zeros((28, 28)), label=3, token="t1")
+    with pytest.raises(AlreadySaved) as again:  # a double click, or a retry after a crash, on any process
+        collection.save(np.zeros((28, 28)), label=5, token="t1")
+    assert again.value.drawing_id == first and [d.label for d in collection.drawings()] == [3]
+    assert ClassCollection(store_url, "ABCDEF").save(np.zeros((28, 28)), label=3, token="t1")  # another class's
+
+
+def test_saves_a_minute_are_counted_per_visitor_across_sessions(store_url):
+    """However many sessions a visitor opens, the store counts its saves; a refused save is not counted."""
+    collection = ClassCollection(store_url)
+    stored = refused = 0
+    for session in range(30):
+        try:
+            collection.save(np.full((28, 28), session / 30), label=1, visitor="one address", per_minute=12)
+            stored += 1
+        except StoreError as error:
+            assert "wait a minute" in str(error)
+            refused += 1
+    assert (stored, refused) == (12, 18)
+    assert collection.save(np.zeros((28, 28)), label=2, visitor="another address", per_minute=12)
+
+
+FROZEN_S = 20  # a database server stopped dead (SIGSTOP) for this long, as a hung disk or a swapping host would
+ANSWER_GOAL_S = 3.5  # every save answers within this, however long the server stays frozen
+
+
+def test_a_frozen_database_answers_every_save_in_seconds_and_loses_none(store_url_postgresql):
+    """Every save answers within 3.5 s while the server is frozen; after the thaw, every save that said it was
+    stored is there, and one that was given up on is stored at most once, and once when tried again."""
+    import signal
+    import threading
+
+    import psutil
+
+    from digitlab.store_errors import AlreadySaved
+    from tools.postgres import server_pid
+
+    collection = ClassCollection(store_url_postgresql)
+    collection.save(np.zeros((28, 28)), label=0, token="before")  # made and migrated
+    postmaster = psutil.Process(server_pid(store_url_postgresql))
+    outcomes, stop = [], threading.Event()
+
+    def saver(n: int) -> None:
+        k = 0
+        while not stop.is_set():
+            token, started = f"{n}-{k}", time.perf_counter()
+            try:
+                outcomes.append((token, collection.save(np.full((28, 28), 0.5), label=k % 10, token=token)))
+            except StoreError:
+                outcomes.append((token, None))
+            outcomes[-1] += (time.perf_counter() - started,)
+            k += 1
+            time.sleep(0.2)
+
+    savers = [threading.Thread(target=saver, args=(n,)) for n in range(4)]
+    for thread in savers:
+        thread.start()
+    time.sleep(1)
+    frozen = [postmaster, *postmaster.children(recursive=True)]
+    try:
+        for process in frozen:
+            process.send_signal(signal.SIGSTOP)
+        time.sleep(FROZEN_S)
+    finally:
+        for process in frozen:
+            process.send_signal(signal.SIGCONT)
+    time.sleep(1)
+    stop.set()
+    for thread in savers:
+        thread.join()
+
+    slowest = max(seconds for *_, seconds in outcomes)
+    given_up = [token for token, made, _ in outcomes if made is None]
+    assert slowest <= ANSWER_GOAL_S and len(given_up) >= 4  # each saver was told, in time, at least once
+    deadline = time.monotonic() + 30  # the calls given up on finish once the server answers again
+    while time.monotonic() < deadline:
+        try:
+            for token in given_up:
+                try:
+                    collection.save(np.full((28, 28), 0.5), label=1, token=token)
+                except AlreadySaved:
+                    pass
+            break
+        except StoreError:
+            time.sleep(1)
+    stored = {d.id for d in collection.drawings()}
+    assert {made for _, made, _ in outcomes if made is not None} <= stored  # none that said "saved" is lost
+    assert len(stored) == 1 + len(outcomes)  # every drawing once: none twice, whatever was given up on

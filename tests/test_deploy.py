@@ -7,6 +7,7 @@ import subprocess
 from deploy.school import NGINX, TEMPLATE, nginx_config
 from digitlab.database import DATABASE_VARIABLE
 from digitlab.teacher import KEY_VARIABLE
+from digitlab.training_board import MAX_TRAININGS_VARIABLE
 from support import ROOT, skip_or_fail
 
 COMPOSE = (ROOT / "deploy" / "compose.yaml").read_text()
@@ -14,6 +15,7 @@ COMPOSE = (ROOT / "deploy" / "compose.yaml").read_text()
 
 def test_compose_sets_what_the_app_reads():
     assert f"{DATABASE_VARIABLE}: postgresql://" in COMPOSE and f"{KEY_VARIABLE}:" in COMPOSE
+    assert f"{MAX_TRAININGS_VARIABLE}: ${{{MAX_TRAININGS_VARIABLE}:-1}}" in COMPOSE
     assert "nginx.conf.template" in COMPOSE and "dockerfile: deploy/Dockerfile" in COMPOSE
     blanks = {"UPSTREAMS", "LISTEN", "STATE"}
     assert all(f"${{{blank}}}" in TEMPLATE.read_text() and f"$${blank}" in COMPOSE for blank in blanks)

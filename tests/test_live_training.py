@@ -1,4 +1,5 @@
-"""Training in a child process (digitlab.live_training), the experiment variants, and the Train page."""
+"""Training in a child process (digitlab.live_training), the experiment variants, and the Train page (whose
+trainings go through the class store: tests/test_training_board.py tests that part on its own)."""
 
 import gc
 import os
@@ -12,11 +13,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.shared import TEACHER, runs_chart
+from app_pages.shared import BROWSER, TEACHER, runs_chart
 from digitlab.config import DEFAULT_CLASS
 from digitlab.experiments import PRESETS, VARIANTS, build_variant
 from digitlab.inference import Network
-from digitlab.live_training import FAILED, FINISHED, STOPPED, TRAINING_SLOT, LiveTraining, TrainingBusy
+from digitlab.live_training import FINISHED, STOPPED, LiveTraining
+from digitlab.training_board import TrainingBoard
 from support import ROOT
 
 APP = str(ROOT / "app.py")
@@ -89,11 +91,9 @@ def test_a_training_records_both_curves_epoch_by_epoch(mnist_small):
     assert network.report.test_accuracy == last["test_accuracy"]
 
 
-def test_stop_ends_the_training_within_a_batch_or_two_and_frees_the_slot(mnist_small):
+def test_stop_ends_the_training_within_a_batch_or_two(mnist_small):
     run = tiny(mnist_small, images=2000, epochs=200, variant="wider")
     run.start()
-    with pytest.raises(TrainingBusy):
-        tiny(mnist_small).start()  # one training at a time
     wait_for(lambda: run.progress().history)
     asked = time.perf_counter()
     run.stop()
@@ -102,7 +102,7 @@ def test_stop_ends_the_training_within_a_batch_or_two_and_frees_the_slot(mnist_s
     progress = run.progress()
     assert progress.state == STOPPED and len(progress.history) < 200 and progress.fraction < 1
     assert run.network().report.state == STOPPED
-    second = tiny(mnist_small, epochs=1)  # the slot is free again
+    second = tiny(mnist_small, epochs=1)
     second.start()
     assert second.join(timeout=60) and second.progress().state == FINISHED
 
@@ -118,7 +118,15 @@ def test_unknown_variant_is_refused(mnist_small):
         tiny(mnist_small, variant="huge")
 
 
-def test_page_trains_and_hands_the_network_to_the_session():
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> str:
+    """The pages' class store, where their trainings are: a file of this test's own."""
+    path = str(tmp_path / "class.sqlite")
+    monkeypatch.setenv("DIGITLAB_CLASS_DB", path)
+    return path
+
+
+def test_page_trains_and_hands_the_network_to_the_session(store):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/train.py").run()
     assert not at.exception and not at.error
@@ -127,8 +135,8 @@ def test_page_trains_and_hands_the_network_to_the_session():
     at.session_state["train_size"], at.session_state["train_epochs"] = 500, 2
     next(button for button in at.button if button.label == "Start training").click().run()
     assert not at.exception
-    runner = at.session_state["train_runner"]
-    assert runner.join(timeout=60)
+    job = at.session_state["train_job"]
+    assert job.join(timeout=60)
     at.run()
     assert not at.exception and not at.error
     network = at.session_state["session_network"]
@@ -136,78 +144,141 @@ def test_page_trains_and_hands_the_network_to_the_session():
     assert network.probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
 
 
-def train_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+def train_page(browser: str | None = None, teacher_key: str | None = None) -> AppTest:
+    """A new session on the Train page; `browser`: its browser's id, as its cookie would give it."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if browser:
+        at.session_state[BROWSER] = browser
+    if teacher_key:
+        at.secrets["teacher_key"] = teacher_key
+    at.run()
     at.switch_page("app_pages/train.py").run()
     assert not at.exception and not at.error
     return at
 
 
-def start_on(at: AppTest, images: int, epochs: int) -> None:
+def start_on(at: AppTest, images: int, epochs: int, variant: str = "seed"):
+    """Starts a training from the page; its ClassTraining, once it runs."""
     at.session_state["train_size"], at.session_state["train_epochs"] = images, epochs
+    at.session_state["train_variant"] = variant
     button(at, "Start training").click().run()
     assert not at.exception
+    job = at.session_state["train_job"]
+    wait_for(lambda: TrainingBoard().view(job.id).state != "waiting", timeout=10)
+    return job
+
+
+def key_fields(at: AppTest) -> list:
+    return [field for field in at.text_input if field.label == "Teacher key"]
 
 
 def button(at: AppTest, label: str):
     return next(button for button in at.button if button.label == label)
 
 
-def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_its_starter_stops_it():
-    teacher, student = train_page(), train_page()
-    start_on(teacher, 2000, 50)
-    runner = teacher.session_state["train_runner"]
+def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_its_starter_stops_it(store):
+    starter, student = train_page(), train_page()
+    job = start_on(starter, 2000, 50)
     try:
-        wait_for(lambda: len(runner.progress().history) > 0)  # a first epoch: something to keep
+        wait_for(lambda: len(TrainingBoard().view(job.id).progress.history) > 0)  # a first epoch: something to keep
         student.run()
-        assert student.session_state["train_runner"] is runner  # watching the same training
+        assert student.session_state["train_watching"] == job.id  # watching the same training
         assert button(student, "Start training").disabled and button(student, "Stop").disabled
-        assert not button(teacher, "Stop").disabled
+        assert not button(starter, "Stop").disabled
         assert [info.value for info in student.info] == [
             "A training is running for the class: watch it below. Start works again once it has ended; only "
             "whoever started it can stop it."
         ]  # one message, and no "press Start" beside it
-        assert any("started by someone else" in markdown.value for markdown in student.markdown)
+        assert any("started by a student of the class" in markdown.value for markdown in student.markdown)
+        assert any("started by you" in markdown.value for markdown in starter.markdown)
         assert any(bar.proto.text.startswith("Epoch ") for bar in student.get("progress"))
     finally:
-        button(teacher, "Stop").click().run()
-    assert runner.join(timeout=30) and runner.progress().state == STOPPED
+        button(starter, "Stop").click().run()
+    assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
     student.run()
-    assert [run.runner for run in student.session_state["train_runs"]] == [runner]  # it watched it: it keeps it
+    assert [run.job for run in student.session_state["train_runs"]] == [job]  # it watched it: it keeps it
 
 
-def test_the_teacher_can_stop_a_student_s_training():
+def test_the_starter_keeps_stop_across_a_reload_and_the_controls_show_the_running_training_s_settings(store):
+    mine, someone = "a" * 32, "b" * 32
+    starter = train_page(browser=mine)
+    job = start_on(starter, 2000, 40, variant="smaller")
+    try:
+        reloaded, other = train_page(browser=mine), train_page(browser=someone)  # new sessions: as after a reload
+        assert not button(reloaded, "Stop").disabled and button(other, "Stop").disabled
+        assert any("started by you" in markdown.value for markdown in reloaded.markdown)
+        assert not key_fields(other)  # no teacher key is set on this server: nothing to type
+        for at in (reloaded, other):  # the running training's settings, not the session's own (1,000, 35, seed)
+            assert at.select_slider(key="train_size").value == 2000 and at.select_slider(key="train_size").disabled
+            assert at.slider(key="train_epochs").value == 40 and at.slider(key="train_epochs").disabled
+            assert at.selectbox(key="train_variant").value == "smaller" and at.selectbox(key="train_variant").disabled
+        button(reloaded, "Stop").click().run()
+        assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
+        other.run()
+        assert button(other, "Stop").disabled and not button(other, "Start training").disabled
+        assert other.slider(key="train_epochs").value == PRESETS["overfit"].epochs  # its own settings back
+        assert other.selectbox(key="train_variant").value == PRESETS["overfit"].variant
+    finally:
+        job.stop()
+        job.join(timeout=30)
+
+
+def test_the_teacher_stops_a_student_s_training_with_the_key_typed_on_the_train_page(store):
+    key = "four random words here"
+    student, teacher = train_page(), train_page(teacher_key=key)
+    job = start_on(student, 2000, 50)
+    try:
+        teacher.run()
+        assert button(teacher, "Stop").disabled and teacher.session_state["train_watching"] == job.id
+        key_fields(teacher)[0].input("not the key")
+        button(teacher, "Unlock Stop").click().run()
+        assert [error.value for error in teacher.error] == ["That is not the teacher key."]
+        assert button(teacher, "Stop").disabled and key_fields(teacher)[0].value == ""  # emptied once used
+        key_fields(teacher)[0].input(key)
+        button(teacher, "Unlock Stop").click().run()
+        assert not teacher.exception and not teacher.error
+        assert not button(teacher, "Stop").disabled
+        assert not key_fields(teacher)  # the key is typed: the form is gone, its field cleared
+        button(teacher, "Stop").click().run()
+        assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
+    finally:
+        job.stop()  # whatever happened above: never leave a training running
+        job.join(timeout=30)
+
+
+def test_the_teacher_can_stop_a_student_s_training(store):
     student = train_page()
     teacher = AppTest.from_file(APP, default_timeout=120)
     teacher.secrets["teacher_key"] = "four random words here"
     teacher.run()
     teacher.session_state[TEACHER] = DEFAULT_CLASS  # as after typing the key on the Our class page, in no class
     teacher.switch_page("app_pages/train.py").run()
-    start_on(student, 2000, 50)
-    runner = student.session_state["train_runner"]
+    job = start_on(student, 2000, 50)
     try:
         teacher.run()
-        assert teacher.session_state["train_runner"] is runner and not button(teacher, "Stop").disabled
+        assert teacher.session_state["train_watching"] == job.id and not button(teacher, "Stop").disabled
+        assert not key_fields(teacher)  # the key is typed already
+        assert any("started by a student of the class" in markdown.value for markdown in teacher.markdown)
         button(teacher, "Stop").click().run()
-        assert runner.join(timeout=30) and runner.progress().state == STOPPED
+        assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
     finally:
-        runner.stop()  # whatever happened above: never leave the server's one training running
-        runner.join(timeout=30)
+        job.stop()  # whatever happened above: never leave a training running
+        job.join(timeout=30)
 
 
-def test_a_session_keeps_its_runs_compares_them_and_can_remove_any():
+def test_a_session_keeps_its_runs_compares_them_and_can_remove_any(store):
     at = train_page()
     for epochs in (1, 2):
-        start_on(at, 500, epochs)
-        assert at.session_state["train_runner"].join(timeout=60)
+        job = start_on(at, 500, epochs)
+        assert job.join(timeout=60)
         at.run()
         assert not at.exception
     runs = at.session_state["train_runs"]
-    assert [len(run.runner.progress().history) for run in runs] == [1, 2]
+    assert [len(run.report.history) for run in runs] == [1, 2]
     assert at.session_state["session_network"].report.recipe.planned_epochs == 2  # the Draw page's: the latest
     assert any(header.value == "Your runs, compared" for header in at.subheader)
     assert all(any(markdown.value.startswith(f"**{run.name}**") for markdown in at.markdown) for run in runs)
-    spec = runs_chart([(run.name, list(run.runner.progress().history)) for run in runs], "accuracy", "")
+    spec = runs_chart([(run.name, list(run.report.history)) for run in runs], "accuracy", "")
     assert {(point["run"], point["set"]) for point in spec["data"]["values"]} == {
         (run.name, curve) for run in runs for curve in ("training", "test")
     }  # each run's two curves, named
@@ -255,15 +326,15 @@ def test_the_training_runs_in_another_process_at_a_lower_priority(mnist_small):
         assert run.join(timeout=10)
 
 
-def test_a_killed_training_process_fails_with_a_short_message_and_frees_the_slot(mnist_small):
+def test_a_killed_training_process_is_stopped_with_a_short_reason(mnist_small):
     run = long_training(mnist_small)
     os.kill(run.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
     assert run.join(timeout=10)
     progress = run.progress()
-    assert progress.state == FAILED and not run.has_network
-    assert "ended unexpectedly" in progress.error and len(progress.error) < 120 and "\n" not in progress.error
-    assert "Traceback" not in progress.error
-    assert not TRAINING_SLOT.locked() and not training_processes()
+    assert progress.state == STOPPED and not run.has_network and progress.error is None
+    assert "ended unexpectedly" in progress.reason and len(progress.reason) < 120 and "\n" not in progress.reason
+    assert "Traceback" not in progress.reason
+    assert not training_processes()
 
 
 def test_no_process_and_no_file_remain_after_a_stop(mnist_small):
@@ -285,7 +356,7 @@ def test_a_training_nobody_holds_any_more_is_killed(mnist_small):
     pid, (inputs, _) = run.pid, files_of(run.pid)
     del run
     gc.collect()
-    wait_for(lambda: not training_processes() and not TRAINING_SLOT.locked(), timeout=10)
+    wait_for(lambda: not training_processes(), timeout=10)
     assert not inputs.parent.exists()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

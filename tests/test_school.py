@@ -1,5 +1,6 @@
 """The school without Docker (deploy/school.py): two Streamlit processes behind nginx, on a PostgreSQL store.
-Browsers draw, are answered and save through the proxy, each kept on one process, each class on its own.
+Browsers draw, are answered and save through the proxy, each kept on one process, each class on its own; a
+class's training is watched live from either process, and two classes train at once while a third waits.
 
 Needs Chromium, PostgreSQL and nginx from Debian's packages: skipped without them, unless CI's
 DIGITLAB_REQUIRE_BROWSER=1 and DIGITLAB_REQUIRE_SERVERS=1 make that a failure.
@@ -7,6 +8,7 @@ DIGITLAB_REQUIRE_BROWSER=1 and DIGITLAB_REQUIRE_SERVERS=1 make that a failure.
 
 import re
 import shutil
+import time
 import urllib.request
 
 import pytest
@@ -19,19 +21,26 @@ from digitlab.collection import ClassCollection
 from digitlab.database import as_url
 from digitlab.pen import canvas_strokes
 from support import SLOW, new_database, prediction, skip_or_fail
-from test_browser import choose_digit, click_and_wait, draw, first_of_each_digit, open_draw_page
+from test_browser import choose_digit, click_and_wait, draw, first_of_each_digit, open_draw_page, progress_bar
+from tools.browser import open_instrumented_page
 
 pytestmark = pytest.mark.usefixtures("browser_type_launch_args")
 
 
+MAX_TRAININGS = 2  # the school's cap: two classes train at once
+
+
 @pytest.fixture(scope="module")
 def served(postgres_server):
-    """The school on a free port: its URL and its store's URL (a database of the tests' PostgreSQL server)."""
+    """The school on a free port: its URL, its store's URL (a database of the tests' PostgreSQL server), and its
+    two processes' own URLs. Its processes take their environment from this one's."""
     if not shutil.which(NGINX):
         skip_or_fail("the school's test cannot run: apt-get install nginx", "DIGITLAB_REQUIRE_SERVERS")
     store = new_database(postgres_server)
-    with school(replicas=2, database_url=store) as running:
-        yield running["url"], store
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIGITLAB_MAX_TRAININGS", str(MAX_TRAININGS))
+        with school(replicas=2, database_url=store) as running:
+            yield running["url"], store, running["replicas"]
 
 
 LOADED = "i => i.complete && i.naturalWidth > 0"  # an <img> that came and could be decoded
@@ -49,7 +58,7 @@ def pictures_loaded(page) -> list[bool]:
 
 def test_two_classes_draw_and_save_through_the_proxy(served, new_context, pen_sample):
     pen = pen_sample
-    proxy, store = served
+    proxy, store, _ = served
     code = open_class(as_url(store), "Year 9").code
     with urllib.request.urlopen(proxy + "_stcore/health") as answer:
         assert answer.status == 200 and answer.headers["Server"].startswith("nginx")
@@ -75,3 +84,62 @@ def test_two_classes_draw_and_save_through_the_proxy(served, new_context, pen_sa
 
     assert [d.label for d in ClassCollection(store, code).drawings()] == [7]
     assert [d.label for d in ClassCollection(store).drawings()] == [3]
+
+
+def train_page(new_context, url: str):
+    return open_instrumented_page(new_context, url, SLOW, wait_for="Train")
+
+
+def main_button(page, name: str):
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+
+
+AT_EPOCH_2 = re.compile(r"Epoch ([2-9]|\d\d) of 35")  # the overfit preset's (the page's first settings)
+
+
+def test_a_training_started_on_one_process_is_watched_live_from_the_other(served, new_context):
+    """Each page opened at its own process's address: the starter on one, the student on the other."""
+    _, store, replicas = served
+    code = open_class(as_url(store), "Year 10").code
+    starter, student = (train_page(new_context, f"{replica}train?class={code}") for replica in replicas)
+    try:
+        click_and_wait(starter, main_button(starter, "Start training"))
+        expect(progress_bar(starter, AT_EPOCH_2)).to_be_visible(timeout=SLOW)  # a first epoch's point, there
+        seen = time.monotonic()
+        expect(progress_bar(student, AT_EPOCH_2)).to_be_visible(timeout=5_000)
+        chart = student.get_by_test_id("stVegaLiteChart").filter(visible=True).first
+        expect(chart).to_be_visible(timeout=max(1, 5_000 - 1_000 * (time.monotonic() - seen)))
+        assert time.monotonic() - seen < 5
+        expect(student.get_by_text("started by a student of the class")).to_be_visible()
+        expect(main_button(student, "Stop")).to_be_disabled()
+        expect(main_button(student, "Start training")).to_be_disabled()
+    finally:
+        main_button(starter, "Stop").click()
+    for page in (starter, student):
+        expect(progress_bar(page, "Stopped after")).to_be_visible(timeout=SLOW)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_two_classes_train_at_once_and_a_third_waits_its_turn(served, new_context):
+    proxy, store, _ = served
+    codes = [open_class(as_url(store), f"Lab {name}").code for name in "ABC"]
+    pages = [train_page(new_context, f"{proxy}train?class={code}") for code in codes]
+    try:
+        for page in pages[:MAX_TRAININGS]:
+            click_and_wait(page, main_button(page, "Start training"))
+        for page in pages[:MAX_TRAININGS]:
+            expect(progress_bar(page, re.compile(r"Epoch \d+ of 35"))).to_be_visible(timeout=SLOW)
+        third = pages[MAX_TRAININGS]
+        click_and_wait(third, main_button(third, "Start training"))
+        expect(third.get_by_text("Waiting for the server: 1st in line")).to_be_visible(timeout=SLOW)
+        expect(third.get_by_test_id("stProgress")).to_have_count(0)
+        expect(main_button(third, "Stop")).to_be_enabled()  # its starter may leave the line
+        main_button(pages[0], "Stop").click()
+        expect(progress_bar(third, re.compile(r"Epoch \d+ of 35"))).to_be_visible(timeout=SLOW)  # by itself
+    finally:
+        for page in pages:
+            if main_button(page, "Stop").is_enabled():
+                main_button(page, "Stop").click()
+    for page in pages:
+        expect(progress_bar(page, "Stopped after")).to_be_visible(timeout=SLOW)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
