@@ -39,7 +39,7 @@ from digitlab.config import (
     available_networks,
     model_path,
 )
-from digitlab.images import ImageError, enlarge, open_image
+from digitlab.images import CANVAS_UNREADABLE, SUFFIXES, ImageError, canvas_picture, enlarge
 from digitlab.model_errors import ModelError, missing_network
 from digitlab.preprocess import to_mnist
 from digitlab.store_errors import AlreadySaved, StoreError
@@ -103,18 +103,27 @@ def drawn_input(brush: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The canvas's drawing as the network's input, and as the canvas's pixels.
 
     The drawing is kept for the session: a canvas that comes back (after another page) is drawn again from
-    its strokes, and until its next stroke its last reading stands."""
+    its strokes, and until its next stroke its last reading stands.
+
+    The canvas's value is whatever the browser (or a script posing as one) sent: its picture is read by
+    images.canvas_picture, which checks it before decoding, never by the component, which would decode any
+    picture whole. A value the component itself cannot take apart gets the same message."""
     key = canvas_key()
     if key not in st.session_state:  # the canvas is being put on the page: after another page, or a save
         st.session_state[SHOWN_AGAIN] = st.session_state.get(KEPT)
     again = st.session_state.get(SHOWN_AGAIN)
-    canvas = st_canvas(
-        **canvas_options(brush),
-        initial_drawing=again[0] if again else None,
-        key=key,
-    )
+    try:
+        canvas = st_canvas(**canvas_options(brush), initial_drawing=again[0] if again else None, key=key)
+    except (AttributeError, KeyError, TypeError, ValueError):  # a value of the wrong shape: on the page already
+        canvas = None
     st.button(CLEAR, icon=":material/delete:", key="clear_canvas", on_click=clear_canvas)
-    drawing = canvas.image_data
+    try:
+        if canvas is None:
+            raise ImageError(CANVAS_UNREADABLE)
+        drawing = canvas_picture(st.session_state.get(key), CANVAS_SIZE, CANVAS_SIZE)
+    except ImageError as error:
+        st.error(str(error))
+        return None, None
     if drawing is None:  # no stroke since the canvas was put on the page
         return (again[1], again[2]) if again else (None, None)
     x = to_mnist(drawing)
@@ -129,23 +138,23 @@ def uploaded_input():
     read it as Markdown."""
     upload = st.file_uploader(
         "A digit written on paper, photographed or scanned",
-        type=["png", "jpg", "jpeg", "webp"],
+        type=list(SUFFIXES),
         help="One digit per picture, dark on light or light on dark. Crop it close for the best reading.",
     )
     if upload is None:
         return None, None
+    from digitlab.photo import read_photo  # here: OpenCV is slow to import, and drawing needs none
+
     try:
         with st.spinner("Opening the photo…"):  # at most two photos are opened at once on the server
-            image = open_image(upload.getvalue())
+            x, image = read_photo(upload.getvalue())  # on paper: lighting, printed lines, the desk
     except ImageError as error:
         st.error(str(error))
         return None, None
     st.image(
         image, caption=f"The photo, {image.width} × {image.height} px", width=CANVAS_SIZE, alt="The uploaded photo"
     )
-    from digitlab.photo import photo_to_mnist  # here: OpenCV is slow to import, and drawing needs none
-
-    return photo_to_mnist(image), image  # on paper: lighting, printed lines, the desk (digitlab.photo)
+    return x, image
 
 
 def save_form(x: np.ndarray, predicted: int, network_name: str, picture, new_canvas: bool) -> None:

@@ -10,10 +10,10 @@ from tqdm import tqdm
 from digitlab.config import IMAGE_SIZE, best_network, onnx_path
 from digitlab.data import DataError
 from digitlab.evaluate import Rendering
-from digitlab.images import ImageError, open_image
+from digitlab.images import ImageError
 from digitlab.inference import load_network
 from digitlab.model_errors import ModelError
-from digitlab.photo import photo_to_mnist
+from digitlab.photo import read_photo
 from digitlab.verdict import BLANK, DIGIT, NOT_A_DIGIT, DigitJudge, Verdict, load_judge
 
 
@@ -26,13 +26,13 @@ def progress(items, unit: str):
 def predict(args) -> int:
     """One JSON line per readable image, in the order given; one error line on stderr per unreadable one.
 
-    Files are read as photos (photo_to_mnist): an upload may be a phone photo of paper, and a clean image
-    reads as it would through the canvas's to_mnist."""
+    Files are read as the Draw page reads an upload (photo.read_photo): in the formats a photo comes in, as a
+    phone photo of paper, and a clean image reads as it would through the canvas's to_mnist."""
     network = load_network(args.model)
     inputs, readable, failed = [], [], 0
     for name in progress(args.images, "file"):
         try:
-            x = photo_to_mnist(open_image(name))
+            x, _ = read_photo(name)
         except ImageError as error:
             tqdm.write(f"error: {error}", file=sys.stderr)  # above the bar, if there is one
             failed += 1
@@ -140,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     reader.add_argument(
         "--model", default=default_model, help=f"a saved network, read from its .onnx (default: {default_model})"
     )
-    reader.add_argument("images", nargs="+", help="image files (PNG, JPEG, WebP, ...)")
+    reader.add_argument("images", nargs="+", help="image files (PNG, JPEG, WebP, GIF, BMP or TIFF)")
     reader.set_defaults(run=predict)
 
     pen = commands.add_parser("evaluate-pen", help="accuracy on real pen-drawn digits drawn as on the canvas")

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from digitlab.images import open_image
 from digitlab.preprocess import INK_THRESHOLD, centre_by_mass, crop_to_ink, fit_in_box, grayscale, ink_map
 
 WORK_SIZE = 512  # px along the longer side: enough for a 15 %-of-the-frame digit, ~10 ms a step
@@ -60,6 +61,16 @@ def photo_to_mnist(image) -> np.ndarray | None:
     if ink is None:
         return None
     return centre_by_mass(fit_in_box(crop_to_ink(mnist_strokes(ink))))
+
+
+def read_photo(source, name: str | None = None) -> tuple[np.ndarray | None, Image.Image]:
+    """A photo's digit as the network's input (None when no digit is found), and the photo as it can be shown.
+
+    `source` is a path or a file's bytes, opened by images.open_image (the one door for files: known formats
+    only, decoded in 8 bits, which st.image shows), so that the Draw page and the command line read a file
+    alike; ImageError says why one cannot be read."""
+    image = open_image(source, name)
+    return photo_to_mnist(image), image
 
 
 def clean_ink(gray: np.ndarray) -> np.ndarray | None:

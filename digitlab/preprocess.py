@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from digitlab.config import DIGIT_BOX, IMAGE_SIZE
+from digitlab.images import eight_bit
 
 MNIST_CENTRE = 14.0  # mean centre of mass of MNIST's training digits, (row, column) in pixel indices
 MIN_CONTRAST = 48  # grey levels between background and ink below which nothing counts as drawn
@@ -114,13 +115,8 @@ def centre_by_mass(patch: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:
-    """An array of the image's pixels; 16-bit and float modes are scaled to 0-255, palettes expanded."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        return np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    """An array of the image's pixels, in 8 bits (images.eight_bit: 16-bit, float, CMYK, palettes, alpha)."""
+    return np.asarray(eight_bit(image))
 
 
 def _as_uint8(array: np.ndarray) -> np.ndarray:

@@ -127,7 +127,6 @@ def test_drawn_pen_digits_are_read_in_the_prediction_metric(pen_sample, dense_ne
             {"Not a digit"},
             id="a scribble everywhere",
         ),
-        pytest.param(np.zeros((560, 560, 4), np.uint8), {NO_ANSWER}, id="a high-DPI screen's still transparent canvas"),
     ],
 )
 def test_odd_drawings_are_said_to_be_no_digit_or_nothing(rgba, shown):

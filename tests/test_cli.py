@@ -10,12 +10,14 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 
 import numpy as np
 from PIL import Image
 
 from digitlab.config import PEN_SAMPLE
-from support import ROOT, upscaled_on_canvas
+from support import DATA, ROOT, skip_or_fail, upscaled_on_canvas
+from tools.outside_programs import ProgramWatch, end_ghostscripts, ghostscript_installed
 
 
 def run_cli(*args):
@@ -161,3 +163,40 @@ def test_bench_times_onnx_runtime_and_keras_and_prints_json():
         timed = {"preprocess_ms", "inference_ms", "total_ms", "keras_call_ms", "keras_predict_ms"}
         assert timed <= set(figures[name]) and all(figures[name][key]["p50"] > 0 for key in timed)
     assert figures["digit_or_not"]["inference_ms"]["p50"] > 0
+
+
+# Pillow hands this to Ghostscript, which loops for ever: in a file named as a picture
+LOOPING_POSTSCRIPT = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n{ } loop\n"
+
+
+def timed_cli(*args) -> tuple[subprocess.CompletedProcess, float, ProgramWatch]:
+    """The CLI's run, its seconds, and the programs it started (a Ghostscript left running is ended)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "digitlab", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    with ProgramWatch(child.pid) as programs:
+        try:
+            stdout, stderr = child.communicate(timeout=60)
+        finally:
+            end_ghostscripts(child.pid)
+            child.kill()
+    elapsed = time.perf_counter() - started
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr), elapsed, programs
+
+
+def test_postscript_named_as_a_picture_is_refused_without_running_ghostscript(tmp_path):
+    """One sentence on stderr, within 1 s more than reading a real picture takes (the CLI's own start-up is in
+    both), and no Ghostscript ever started."""
+    if not ghostscript_installed():  # then a test that it never runs proves nothing
+        skip_or_fail("Ghostscript is not installed: apt-get install ghostscript", "DIGITLAB_REQUIRE_SERVERS")
+    looping = tmp_path / "digit.png"
+    looping.write_bytes(LOOPING_POSTSCRIPT)
+    read, reading, _ = timed_cli("predict", str(DATA / "odd_images" / "sixteen_bit_grey.png"))
+    assert read.returncode == 0, read.stderr
+    refused, refusing, programs = timed_cli("predict", str(looping))
+    assert not programs.ghostscript(), sorted(programs.seen)
+    assert refusing < reading + 1, (refusing, reading)
+    assert refused.returncode == 1 and not refused.stdout
+    (line,) = refused.stderr.strip().splitlines()
+    assert line == f"error: {looping} is not an image this app can read: save it as PNG, JPEG, WebP, GIF, BMP or TIFF."
