@@ -11,10 +11,11 @@ from digitlab.blas import use_one_blas_thread
 
 @st.cache_resource
 def start_loading_tensorflow() -> threading.Thread:
-    """Import TensorFlow (seconds) in the background once per server, so that later pages need not wait.
+    """Import TensorFlow (seconds) in the background once per server, so that a second look need not wait.
 
-    Never for the Draw page: it reads drawings with ONNX Runtime from the saved .onnx and needs no TensorFlow,
-    and an import beside it would hold up its answers (loading TensorFlow's libraries holds the GIL)."""
+    Never for the pages a class uses while it draws (Draw, Our class): they read drawings with ONNX Runtime
+    from the saved .onnx and need no TensorFlow, and an import beside them would hold up everyone's answers
+    (loading TensorFlow's libraries holds the GIL)."""
     thread = threading.Thread(target=import_keras, name="import-tensorflow", daemon=True)
     thread.start()
     return thread
@@ -30,19 +31,23 @@ one_blas_thread_per_product()
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 draw = st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)
+inside = st.Page("app_pages/inside.py", title="Inside the network", icon=":material/psychology:")
+train = st.Page("app_pages/train.py", title="Train", icon=":material/model_training:")
 pages = [
     draw,
     st.Page("app_pages/overfitting.py", title="Overfitting", icon=":material/show_chart:"),
-    st.Page("app_pages/inside.py", title="Inside the network", icon=":material/psychology:"),
+    inside,
     st.Page("app_pages/our_class.py", title="Our class", icon=":material/groups:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/grid_on:"),
     st.Page("app_pages/mistakes.py", title="Mistakes", icon=":material/rule:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    train,
 ]
 page = st.navigation(pages)
 class_sidebar()
 try:
     page.run()
 finally:
-    if page.url_path != draw.url_path:
-        start_loading_tensorflow()  # after the page is drawn: its run does not share the CPU with the import
+    # Only the pages that use Keras (the layers' outputs, a trained network) start the import, after they are
+    # drawn: it holds the server for seconds, and a teacher's Our class page must not stall the class's drawing.
+    if page.url_path in (inside.url_path, train.url_path):
+        start_loading_tensorflow()

@@ -155,8 +155,10 @@ def teacher_tools(saved, code: str) -> None:
                 st.rerun()
 
 
+@st.fragment
 def open_class_form() -> None:
-    """A teacher opens a class of their own with the server's key: its code for the students, its key for them."""
+    """A teacher opens a class of their own with the server's key: its code for the students, its key for them.
+    A fragment, like unlock_form: a try of a key reruns the form, not the page with every drawing."""
     with st.expander("Open a new class (for teachers)", icon=":material/add_circle:"):
         if not configured_key(st.secrets):
             st.caption(f"Opening classes needs the server's teacher key, and none is set ({KEY_VARIABLE}).")
@@ -214,7 +216,10 @@ def just_opened(opened) -> None:
         st.code(opened.key, language=None)
 
 
+@st.fragment
 def unlock_form() -> None:
+    """The teacher key, tried in a fragment: a wrong try (or a guesser's thousand) reruns the form alone, never
+    the page that reads every drawing; the right one reruns the whole page, unlocked."""
     if not teacher_key_set():
         st.info(
             f"Exporting the class's drawings and deleting other people's need a teacher key, and none is set "

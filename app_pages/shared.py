@@ -5,6 +5,7 @@ Altair and pandas are imported only inside the functions that need them: the Dra
 which must put the canvas on screen fast, needs neither.
 """
 
+import functools
 import gc
 import hashlib
 import json
@@ -12,6 +13,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 
 import numpy as np
 import streamlit as st
@@ -39,7 +41,9 @@ OWN_DRAWINGS = "own_drawings"  # session state: ids of the drawings this session
 TEACHER = "teacher"  # session state: the class whose teacher key (or the server's) was typed in this session
 CLASS_CODE = "class_code"  # session state: the code of the class this session is in (DEFAULT_CLASS: none)
 CLASS_NAME = "class_name"  # session state: that class's name, read once when it was joined (names never change)
-SAVES_PER_MINUTE = 12  # a person saves a digit every few seconds at most
+# A person saves a digit every few seconds at most. Counted per address (see visitor): a class behind one
+# router shares one, so a server reached that way needs DIGITLAB_SAVES_PER_ADDRESS raised to the class's.
+SAVES_PER_MINUTE = int(os.environ.get("DIGITLAB_SAVES_PER_ADDRESS", "12"))
 BROWSER_COOKIE = "digitlab_browser"  # a random id this browser keeps across reloads and tabs (see browser_id)
 BROWSER = "browser_id"  # session state: that id, once known or made
 
@@ -267,11 +271,10 @@ def leave_class() -> None:
         st.session_state.pop(name, None)
 
 
-@st.cache_resource(show_spinner="Loading the network…")
-def _cached_network(path: str, name: str, modified: tuple) -> Network:
-    loaded = load_network(path, name)
-    gc.freeze()  # the network lives as long as the server: keep the collector from walking it after every run
-    return loaded
+# The networks are kept here, in the process, not in Streamlit's caches: any visitor's browser can ask the
+# server to empty those ("clear_cache"), and reloading every network each time would slow the whole class.
+_networks: dict[str, tuple[tuple, Network]] = {}  # name: (the version of its files, the network)
+_loading = threading.Lock()
 
 
 def network(name: str) -> Network:
@@ -279,7 +282,15 @@ def network(name: str) -> Network:
     (train.py --onnx-only), takes effect on the next rerun. Raises ModelError (with the command that fixes it)
     if it is missing or broken."""
     path = model_path(name)
-    return _cached_network(str(path), name, (modified_time(path), modified_time(onnx_path(name))))
+    version = (str(path), modified_time(path), modified_time(onnx_path(name)))
+    kept = _networks.get(name)
+    if kept is None or kept[0] != version:
+        with _loading, st.spinner("Loading the network…"):
+            kept = _networks.get(name)
+            if kept is None or kept[0] != version:
+                kept = _networks[name] = (version, load_network(str(path), name))
+                gc.freeze()  # it lives as long as the server: keep the collector from walking it after every run
+    return kept[1]
 
 
 def tensorflow_loaded() -> None:
@@ -296,10 +307,11 @@ def full_mnist() -> Mnist | None:
     return download_or_none()
 
 
-@st.cache_resource(show_spinner=False)
+@functools.cache
 def digit_judge() -> DigitJudge | None:
-    """The detector that tells a digit from anything else (digitlab.verdict), read once per server. None, and a
-    line in the log, if it cannot be read: the Draw page then reads every drawing as a digit, as it used to."""
+    """The detector that tells a digit from anything else (digitlab.verdict), read once per process and kept
+    out of Streamlit's caches, as the networks are. None, and a line in the log, if it cannot be read: the Draw
+    page then reads every drawing as a digit, as it used to."""
     try:
         return load_judge()
     except (OSError, ValueError, KeyError) as error:

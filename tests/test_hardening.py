@@ -169,13 +169,13 @@ def test_without_a_usable_detector_the_draw_page_reads_every_drawing_as_before(m
         raise ValueError("digit_or_not.keras does not take a 28 x 28 picture")
 
     monkeypatch.setattr(app_pages.shared, "load_judge", unusable)
-    app_pages.shared.digit_judge.clear()
+    app_pages.shared.digit_judge.cache_clear()
     try:
         at = draw_page(a_seven)
         assert not at.exception and not at.error
         assert [m.value for m in at.metric if m.label == "Prediction"] == ["7"]
     finally:
-        app_pages.shared.digit_judge.clear()  # the real detector again, for the tests after this one
+        app_pages.shared.digit_judge.cache_clear()  # the real detector again, for the tests after this one
 
 
 @pytest.mark.parametrize("bad", BAD_GRAPHS + ["folder"], ids=lambda p: getattr(p, "stem", p))
