@@ -1,12 +1,15 @@
 """Draw a digit and watch a neural network read it.  Run:  streamlit run app.py"""
 
 import threading
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages.class_picker import class_sidebar
 from digitlab.backend import import_keras
 from digitlab.blas import use_one_blas_thread
+
+ICON = Path(__file__).with_name("app_pages") / "icon.png"
 
 
 @st.cache_resource
@@ -28,7 +31,9 @@ def one_blas_thread_per_product() -> int:
 
 
 one_blas_thread_per_product()
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+# The icon is a file of the app's own: a Material icon as the page's icon is fetched from an outside font server,
+# which a school's network may not reach, or may forbid.
+st.set_page_config(page_title="Digit Lab", page_icon=str(ICON), layout="wide")
 
 draw = st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)
 inside = st.Page("app_pages/inside.py", title="Inside the network", icon=":material/psychology:")

@@ -431,6 +431,24 @@ def test_every_page_s_pictures_have_a_text_and_the_draw_page_works_from_the_keyb
     reset(draw_page)
 
 
+def test_no_page_asks_anything_of_another_host(new_context, app_url):
+    """A school's network may reach no outside server, or forbid it: every request of every page, its icon and
+    fonts included, goes to the app itself."""
+    from urllib.parse import urlsplit
+
+    page = open_draw_page(new_context, app_url)
+    asked = set()
+    page.on("request", lambda request: asked.add(urlsplit(request.url).netloc))
+    page.reload()
+    wait_until_idle(page, timeout=SLOW)
+    nav = page.get_by_test_id("stSidebarNav")
+    for name in ("Overfitting", "Inside the network", "Our class", "Data", "Mistakes", "Train", "Draw"):
+        nav.get_by_role("link", name=name).click()
+        wait_until_idle(page, timeout=SLOW)
+        page.wait_for_timeout(500)  # what the page asks for after its run: pictures, fonts
+    assert asked == {urlsplit(app_url).netloc}, asked
+
+
 def progress_bar(page, text):
     """The progress bar saying `text`. While a rerun redraws the page, the bar it replaces can still be on screen."""
     return page.get_by_test_id("stProgress").filter(has_text=text).first
