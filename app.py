@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.class_picker import class_sidebar
+from app_pages.recovery import recover_after_failover
 from digitlab.backend import import_keras
 from digitlab.blas import use_one_blas_thread
 
@@ -49,6 +50,7 @@ pages = [
 ]
 page = st.navigation(pages)
 class_sidebar()
+recover_after_failover()
 try:
     page.run()
 finally:

@@ -9,6 +9,10 @@ one Streamlit process by a cookie, every process on one shared class store. With
 its own PostgreSQL server with its data in --data/postgres (made the first time, kept after). Prints one JSON
 line when the school is served ({"url": ..., "replicas": [...], "database": ...}), then serves until it is
 stopped (Ctrl-C or SIGTERM), and stops everything it started. The tests and tools.classroom_load start it so.
+
+A Streamlit process that dies (a crash, the kernel's out-of-memory killer) is started again on its own port
+(supervised): meanwhile nginx sends its browsers to the others, where the pages rerun by themselves
+(app_pages/recovery.py).
 """
 
 import argparse
@@ -19,7 +23,9 @@ import shutil
 import signal
 import string
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -31,6 +37,8 @@ from tools.postgres import private_server, server_pid
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX = "/usr/sbin/nginx"
+WATCH_EVERY = 0.5  # s between looks at the Streamlit processes
+RESTART_PAUSE = 5.0  # s at least between two starts of one process: one that cannot start must not spin
 
 
 def nginx_config(upstreams: list[str], listen: str, state: Path) -> str:
@@ -92,6 +100,39 @@ def class_store(database_url: str | None, data: Path | None):
             yield url
 
 
+def restart_if_dead(server: StreamlitServer) -> bool:
+    """Starts `server` again, on its own port, if its process has ended; whether it did. Not sooner than
+    RESTART_PAUSE after its last start, so that a process that dies as it starts is not started in a tight loop.
+    Its port is the same: nginx's list of processes never changes, and it takes the process back once it answers."""
+    ended = server.process.poll()
+    if ended is None or time.perf_counter() - server.started_at < RESTART_PAUSE:
+        return False
+    print(f"deploy.school: the Streamlit process on {server.url} ended ({ended}); starting it again", file=sys.stderr)
+    server.start()
+    return True
+
+
+@contextlib.contextmanager
+def supervised(servers: list[StreamlitServer], pids: list[int]):
+    """While the context lasts, a thread starts again any of `servers` whose process ended, and puts its new
+    process id in its place in `pids` (the first len(servers) entries), for those who watch the processes."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(WATCH_EVERY):
+            for index, server in enumerate(servers):
+                if restart_if_dead(server):
+                    pids[index] = server.process.pid
+
+    thread = threading.Thread(target=watch, name="school-supervisor", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 @contextlib.contextmanager
 def school(
     replicas: int = 2,
@@ -101,9 +142,10 @@ def school(
     host: str = "127.0.0.1",
     cpus: set[int] | None = None,
 ):
-    """Everything up; yields what the JSON line says, with the server's process ids (for the benchmarks).
-    Replicas start one after another: each imports the app's libraries, and starting them at once on a small
-    machine only makes each slower. cpus: the CPUs the replicas and nginx may run on (all, if None)."""
+    """Everything up; yields what the JSON line says, with the server's process ids (for the benchmarks; a
+    Streamlit process started again gets its new id in the same place). Replicas start one after another: each
+    imports the app's libraries, and starting them at once on a small machine only makes each slower. cpus: the
+    CPUs the replicas and nginx may run on (all, if None)."""
     port = port or free_port()
     with class_store(database_url, data) as url, contextlib.ExitStack() as stack:
         servers = []
@@ -113,13 +155,9 @@ def school(
             servers.append(server)
         addresses = [f"127.0.0.1:{server.port}" for server in servers]
         proxy, proxy_process = stack.enter_context(nginx(addresses, port, host, cpus))
-        pids = [server.process.pid for server in servers] + [proxy_process.pid, server_pid(url)]
-        yield {
-            "url": proxy,
-            "replicas": [server.url for server in servers],
-            "database": shown(url),
-            "pids": [pid for pid in pids if pid],
-        }
+        pids = [server.process.pid for server in servers] + [p for p in (proxy_process.pid, server_pid(url)) if p]
+        stack.enter_context(supervised(servers, pids))  # left first: nothing is started again while all stop
+        yield {"url": proxy, "replicas": [server.url for server in servers], "database": shown(url), "pids": pids}
 
 
 def main() -> None:

@@ -186,7 +186,22 @@ def transaction(url: str, writes_first: bool = False):
     except (sa.exc.DBAPIError, OSError) as error:
         original = getattr(error, "orig", error)
         log.warning("class collection %s: %s: %s", shown(url), type(original).__name__, original)
-        raise StoreError(FAILURES.get(_error_code(original), UNAVAILABLE)) from error
+        raise StoreError(_message(error, original)) from error
+
+
+def _message(error: BaseException, original: BaseException) -> str:
+    """What a visitor is told: what the database said, when it said something; else, for a database server
+    that could not be reached or dropped the connection (a restart, a brief outage), to try again in a moment."""
+    code = _error_code(original)
+    if code in FAILURES:
+        return FAILURES[code]
+    if isinstance(original, sqlite3.Error):
+        return UNAVAILABLE  # a file that cannot be opened stays so until someone fixes it
+    if code is None and isinstance(error, sa.exc.OperationalError):
+        return NOT_ANSWERING  # the driver's own words: no connection, or a connection lost
+    if code and code.startswith(("08", "57P")):  # connection_exception; admin_shutdown, cannot_connect_now
+        return NOT_ANSWERING
+    return UNAVAILABLE
 
 
 def _error_code(error: BaseException) -> str | None:

@@ -21,7 +21,9 @@ BUSY = "The class's collection is busy with other saves. Try again in a moment."
 READ_ONLY = "The class's collection is read-only on this server, so nothing can be saved. Tell the teacher."
 DAMAGED = "The class's collection file is damaged. Tell the teacher."
 FULL_DISK = "The server's disk is full, so nothing can be saved. Tell the teacher."
-NOT_ANSWERING = "The class's collection is not answering just now. Try again in a moment."
+NOT_ANSWERING = (
+    "The class's collection is not answering just now. Try again in a moment; if it goes on, tell the teacher."
+)
 UNAVAILABLE = "The class's collection cannot be opened on this server. Tell the teacher."
 # SQLite's error names (sqlite3.Error.sqlite_errorname) and PostgreSQL's SQLSTATE codes, to those messages.
 FAILURES = {
