@@ -124,3 +124,25 @@ def trace_each_test(context, request, output_path):
             context.tracing.stop_chunk(path=trace)
         else:
             context.tracing.stop_chunk()
+
+
+def run_apart(coroutine):
+    """asyncio.run(coroutine) on a thread of its own: Playwright's sync API, once a browser test has run, keeps an
+    event loop in the tests' thread, where asyncio.run refuses to start another. Returns its result or raises."""
+    import asyncio
+    import threading
+
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")

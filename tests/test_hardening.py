@@ -16,7 +16,7 @@ from digitlab.collection import ClassCollection
 from digitlab.config import PEN_SAMPLE
 from digitlab.pen import render_strokes
 from digitlab.tries import PER_VISITOR
-from support import DATA, ROOT, STORE_FAILURES, broken_store
+from support import DATA, ROOT, STORE_FAILURES, broken_store, run_apart
 from tools.canvas_state import as_canvas_state
 
 APP = str(ROOT / "app.py")
@@ -444,7 +444,6 @@ class AlertTee:
 def test_hostile_canvas_values_over_the_protocol_get_the_page_s_message(tmp_path, a_seven):
     """Each refused within 1 s with the page's message (never the generic error box), no Ghostscript started,
     and the server's peak memory grows by at most MAX_GROWTH_MB; the next real stroke is read as before."""
-    import asyncio
 
     from digitlab.images import CANVAS_UNREADABLE
     from tools.browser import StreamlitServer
@@ -481,7 +480,7 @@ def test_hostile_canvas_values_over_the_protocol_get_the_page_s_message(tmp_path
         monitor.start()
         try:
             with ProgramWatch(server.process.pid) as programs:
-                asyncio.run(visit(server.url, monitor))
+                run_apart(visit(server.url, monitor))
         finally:
             monitor.stop_event.set()
             monitor.join()
@@ -514,7 +513,6 @@ def send_unparsable_canvas_json(tmp_path, a_seven) -> tuple[list[str], list[str]
     """Unparsable JSON as the canvas's value from one session, while another draws: the alerts and exception
     elements of that run, and how much the server's peak memory grew (MB). The other session's next drawing,
     and the sender's after a reload (a new session), must be read."""
-    import asyncio
 
     from tools.browser import StreamlitServer
     from tools.processes import Monitor
@@ -548,7 +546,7 @@ def send_unparsable_canvas_json(tmp_path, a_seven) -> tuple[list[str], list[str]
         monitor = Monitor(server.process.pid, period=0.005)
         monitor.start()
         try:
-            asyncio.run(visit(server.url, monitor))
+            run_apart(visit(server.url, monitor))
         finally:
             monitor.stop_event.set()
             monitor.join()
