@@ -37,7 +37,7 @@ JUST_OPENED = "just_opened_class"  # session state: the class this session has j
 REVEAL_KEY = "reveal_class_key"  # session state: the class whose new key the teacher asked to see
 ROOM_TOGGLE = "show_room"  # the toggle that turns the page into the room view
 SERVER_KEY_FIELD, KEY_FIELD = "server_key_field", "class_key_field"  # the key fields, emptied once used
-LIVE_SECONDS = 2  # how often the page asks the store whether drawings came or went
+LIVE_SECONDS = 1  # how often the page asks the store whether drawings came or went
 
 
 def accuracy(images: np.ndarray, labels: np.ndarray) -> None:

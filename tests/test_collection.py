@@ -338,3 +338,37 @@ def test_a_frozen_database_answers_every_save_in_seconds_and_loses_none(store_ur
     stored = {d.id for d in collection.drawings()}
     assert {made for _, made, _ in outcomes if made is not None} <= stored  # none that said "saved" is lost
     assert len(stored) == 1 + len(outcomes)  # every drawing once: none twice, whatever was given up on
+
+
+def test_a_save_repeated_after_its_process_was_killed_mid_save_is_stored_once(store_url):
+    """A server process killed while it saves, before it could say so: the student presses Save again (served by
+    another process) and each drawing is stored once, the one in flight too, whether or not it had landed."""
+    import signal
+    import subprocess
+    import sys
+
+    from digitlab.store_errors import AlreadySaved
+    from support import ROOT
+
+    saving = (
+        "import numpy as np\n"
+        "from digitlab.collection import ClassCollection\n"
+        f"collection = ClassCollection({str(store_url)!r})\n"
+        "for k in range(100_000):\n"
+        "    collection.save(np.full((28, 28), 0.5), label=k % 10, token=f't{k}')\n"
+        "    print(k, flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", saving], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    confirmed = [int(child.stdout.readline()) for _ in range(20)][-1]  # saves it said were done
+    child.send_signal(signal.SIGKILL)  # in the middle of a later one, most likely
+    child.wait()
+    confirmed = max([confirmed, *(int(line) for line in child.stdout.read().split())])
+    again = []
+    for k in range(confirmed + 2):  # every drawing it confirmed, and the one it was saving when it died
+        try:
+            ClassCollection(store_url).save(np.full((28, 28), 0.5), label=k % 10, token=f"t{k}")
+            again.append(k)
+        except AlreadySaved:
+            pass
+    assert set(again) <= {confirmed + 1}  # none it confirmed is stored twice
+    assert len(ClassCollection(store_url)) == confirmed + 2  # each once
