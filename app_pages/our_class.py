@@ -18,8 +18,8 @@ from app_pages.shared import (
     open_new_class,
     plain,
     show_error,
+    teacher_key_form,
     teacher_key_set,
-    try_teacher_key,
     typed,
 )
 from digitlab.classes import MAX_NAME
@@ -36,7 +36,7 @@ SHOWN = 96  # drawings on the page at most, newest first
 JUST_OPENED = "just_opened_class"  # session state: the class this session has just opened (its key not yet kept)
 REVEAL_KEY = "reveal_class_key"  # session state: the class whose new key the teacher asked to see
 ROOM_TOGGLE = "show_room"  # the toggle that turns the page into the room view
-SERVER_KEY_FIELD, KEY_FIELD = "server_key_field", "class_key_field"  # the key fields, emptied once used
+SERVER_KEY_FIELD = "server_key_field"  # the server's key's field, emptied once used
 LIVE_SECONDS = 1  # how often the page asks the store whether drawings came or went
 
 
@@ -228,14 +228,7 @@ def unlock_form() -> None:
             icon=":material/lock:",
         )
         return
-    with st.form("unlock", border=False, enter_to_submit=True, clear_on_submit=True):
-        st.text_input("Teacher key", type="password", help="Export and delete any drawing.", key=KEY_FIELD)
-        if st.form_submit_button("Unlock", icon=":material/lock_open:", **emptied(KEY_FIELD)):
-            refused = try_teacher_key(typed(KEY_FIELD))
-            if refused:
-                st.error(refused)
-            else:
-                st.rerun()
+    teacher_key_form("unlock", "Unlock", "Export and delete any drawing.")
 
 
 @st.fragment(run_every=LIVE_SECONDS)

@@ -208,6 +208,20 @@ def typed(field: str) -> str:
     return st.session_state.pop(f"{field}_sent", "")
 
 
+def teacher_key_form(name: str, button: str, help: str) -> None:
+    """The teacher key's field and its button, for a page's teacher actions: the key leaves the field as the form
+    is sent (emptied), is tried (try_teacher_key), and once it is right the whole page runs again, unlocked."""
+    field = f"{name}_key_field"
+    with st.form(name, border=False, enter_to_submit=True, clear_on_submit=True):
+        st.text_input("Teacher key", type="password", help=help, key=field)
+        if st.form_submit_button(button, icon=":material/lock_open:", **emptied(field)):
+            refused = try_teacher_key(typed(field))
+            if refused:
+                st.error(refused)
+            else:
+                st.rerun()
+
+
 def open_new_class(name: str, server_key: str):
     """A new class (digitlab.classes.OpenedClass) if `server_key` is the server's teacher key, with this session
     in it as its teacher; else why not."""

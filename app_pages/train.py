@@ -22,15 +22,13 @@ from app_pages.shared import (
     SESSION_NETWORK,
     browser_id,
     current_class,
-    emptied,
     full_mnist,
     is_teacher,
     runs_chart,
     scores_and_curves,
     show_error,
+    teacher_key_form,
     teacher_key_set,
-    try_teacher_key,
-    typed,
 )
 from digitlab.data import DataError
 from digitlab.experiments import PRESETS, VARIANTS, experiment_data, sizes_for
@@ -46,7 +44,6 @@ COLLECTED_KEY = "train_collected"  # the id of the last training whose end this 
 SAW_ACTIVE_KEY = "train_saw_active"  # the id of the training the page was last drawn with running (or None)
 MINE_KEY = "train_mine"  # the viewer's own settings, put aside while the controls show a running training's
 SIZE_KEY, EPOCHS_KEY, VARIANT_KEY = "train_size", "train_epochs", "train_variant"
-KEY_FIELD = "train_key_field"  # the teacher key's field, emptied once used
 POLL_SECONDS = 1.0  # while a training runs
 IDLE_POLL_SECONDS = 5.0  # otherwise: to notice that someone has started one
 IDLE_TIMEOUT = 180  # s without a viewer from any process (every tab closed): then the training stops itself
@@ -193,18 +190,6 @@ def remove(number: int) -> None:
     offer_latest_network()
 
 
-def teacher_key_form() -> None:
-    """The teacher stops any of the class's trainings from here, once this session has typed the key."""
-    with st.form("train_teacher_key", border=False, enter_to_submit=True, clear_on_submit=True):
-        st.text_input("Teacher key", type="password", help="The class's key, or the server's.", key=KEY_FIELD)
-        if st.form_submit_button("Unlock Stop", icon=":material/lock_open:", **emptied(KEY_FIELD)):
-            refused = try_teacher_key(typed(KEY_FIELD))
-            if refused:
-                st.error(refused)
-            else:
-                st.rerun()  # the whole page: Stop is enabled now
-
-
 st.title("Train: watch a network learn, and overfit")
 st.caption(
     "Choose how many images the network learns from, for how many epochs, and which network; then watch "
@@ -307,7 +292,7 @@ elif active is not None and not may_stop:
         icon=":material/hourglass_top:",
     )
     if teacher_key_set():
-        teacher_key_form()
+        teacher_key_form("train_teacher_key", "Unlock Stop", "The class's key, or the server's.")
 
 
 @st.fragment(run_every=POLL_SECONDS if active else IDLE_POLL_SECONDS)
