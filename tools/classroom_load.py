@@ -169,6 +169,9 @@ class BrowserSession(DrawingSession):
         started = await self.evaluate("window.__digitlab.started")
         await self.page.get_by_role("button", name=CLEAR).click(timeout=timeout_ms)
         await self.wait_run_after(started, timeout_ms)
+        deadline = time.monotonic() + timeout_ms / 1000
+        while await self.ink() and time.monotonic() < deadline:  # the new, empty canvas is on the page
+            await asyncio.sleep(POLL_MS / 1000)
 
     async def ink(self) -> int:
         return await self.page.locator("canvas.dc-canvas.lower-canvas").evaluate(
