@@ -256,12 +256,11 @@ st.caption(
 )
 
 try:
-    collection = class_collection(code)
-    shown, saved = collection.version(), collection.drawings()
+    saved = class_collection(code).drawings()
 except StoreError as error:
     show_error(error)
     st.stop()
-follow(code, shown)
+follow(code, (len(saved), saved[-1].id if saved else 0))  # the version these drawings are (see version)
 mine = st.session_state.setdefault(OWN_DRAWINGS, set())
 teacher = is_teacher()
 

@@ -1,6 +1,7 @@
 """Training in a child process (digitlab.live_training), the experiment variants, and the Train page (whose
 trainings go through the class store: tests/test_training_board.py tests that part on its own)."""
 
+import contextlib
 import gc
 import os
 import signal
@@ -177,6 +178,17 @@ def start_on(at: AppTest, images: int, epochs: int, variant: str = "seed"):
     return job
 
 
+@contextlib.contextmanager
+def running_on(at: AppTest, images: int, epochs: int, variant: str = "seed"):
+    """start_on as a `with`: whatever happens inside, the training is stopped at its end, never left running."""
+    job = start_on(at, images, epochs, variant)
+    try:
+        yield job
+    finally:
+        job.stop()
+        job.join(timeout=30)
+
+
 def key_fields(at: AppTest) -> list:
     return [field for field in at.text_input if field.label == "Teacher key"]
 
@@ -211,8 +223,7 @@ def test_the_running_training_is_the_class_s_every_session_watches_it_and_only_i
 def test_the_starter_keeps_stop_across_a_reload_and_the_controls_show_the_running_training_s_settings(store):
     mine, someone = "a" * 32, "b" * 32
     starter = train_page(browser=mine)
-    job = start_on(starter, 2000, 40, variant="smaller")
-    try:
+    with running_on(starter, 2000, 40, variant="smaller") as job:
         reloaded, other = train_page(browser=mine), train_page(browser=someone)  # new sessions: as after a reload
         assert not button(reloaded, "Stop").disabled and button(other, "Stop").disabled
         assert any("started by you" in markdown.value for markdown in reloaded.markdown)
@@ -227,16 +238,12 @@ def test_the_starter_keeps_stop_across_a_reload_and_the_controls_show_the_runnin
         assert button(other, "Stop").disabled and not button(other, "Start training").disabled
         assert other.slider(key="train_epochs").value == PRESETS["overfit"].epochs  # its own settings back
         assert other.selectbox(key="train_variant").value == PRESETS["overfit"].variant
-    finally:
-        job.stop()
-        job.join(timeout=30)
 
 
 def test_the_teacher_stops_a_student_s_training_with_the_key_typed_on_the_train_page(store):
     key = "four random words here"
     student, teacher = train_page(), train_page(teacher_key=key)
-    job = start_on(student, 2000, 50)
-    try:
+    with running_on(student, 2000, 50) as job:
         teacher.run()
         assert button(teacher, "Stop").disabled and teacher.session_state["train_watching"] == job.id
         key_fields(teacher)[0].input("not the key")
@@ -250,9 +257,6 @@ def test_the_teacher_stops_a_student_s_training_with_the_key_typed_on_the_train_
         assert not key_fields(teacher)  # the key is typed: the form is gone, its field cleared
         button(teacher, "Stop").click().run()
         assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
-    finally:
-        job.stop()  # whatever happened above: never leave a training running
-        job.join(timeout=30)
 
 
 def test_the_teacher_can_stop_a_student_s_training(store):
@@ -262,17 +266,13 @@ def test_the_teacher_can_stop_a_student_s_training(store):
     teacher.run()
     teacher.session_state[TEACHER] = DEFAULT_CLASS  # as after typing the key on the Our class page, in no class
     teacher.switch_page("app_pages/train.py").run()
-    job = start_on(student, 2000, 50)
-    try:
+    with running_on(student, 2000, 50) as job:
         teacher.run()
         assert teacher.session_state["train_watching"] == job.id and not button(teacher, "Stop").disabled
         assert not key_fields(teacher)  # the key is typed already
         assert any("started by a student of the class" in markdown.value for markdown in teacher.markdown)
         button(teacher, "Stop").click().run()
         assert job.join(timeout=30) and TrainingBoard().view(job.id).state == STOPPED
-    finally:
-        job.stop()  # whatever happened above: never leave a training running
-        job.join(timeout=30)
 
 
 def test_a_session_keeps_its_runs_compares_them_and_can_remove_any(store):
